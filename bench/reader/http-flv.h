@@ -1,0 +1,24 @@
+// An HTTP-FLV viewer: one GET, a 200 status check, then every body byte counts as media.
+#pragma once
+
+#include <string>
+
+#include "session.h"
+
+namespace bench {
+
+class HttpFlvRead : public Session {
+ public:
+  HttpFlvRead(std::string host, std::string path);
+  std::string Greeting() override;
+  size_t Feed(const uint8_t *data, size_t len, std::string *out) override;
+
+ private:
+  std::string host_, path_;
+  bool in_body_ = false;
+  bool checked_magic_ = false;
+  bool chunked_ = false;
+  std::string head_;  // response header bytes until the blank line, then the first body bytes
+};
+
+}  // namespace bench
