@@ -1,0 +1,55 @@
+#include "controller/controller.h"
+
+#include "controller/log.h"
+
+namespace estuary {
+
+Controller::Controller() {
+  guint8 random[8];
+  for (auto &b : random) b = static_cast<guint8>(g_random_int_range(0, 256));
+  GCharPtr hex(g_compute_checksum_for_data(G_CHECKSUM_SHA1, random, sizeof random));
+  instance_id_.assign(hex.get(), 8);
+
+  GRef<GBytes> bytes = GRef<GBytes>::adopt(g_resources_lookup_data(
+      "/org/estuary/capabilities.json", G_RESOURCE_LOOKUP_FLAGS_NONE, nullptr));
+  GRef<JsonParser> parser = GRef<JsonParser>::adopt(json_parser_new());
+  gsize size = 0;
+  const char *data = bytes ? static_cast<const char *>(g_bytes_get_data(bytes.get(), &size)) : "{}";
+  if (!json_parser_load_from_data(parser.get(), data, static_cast<gssize>(size), nullptr) ||
+      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser.get()))) {
+    g_error("capabilities.json in the resources is not a JSON object");  // a build defect
+  }
+  capabilities_ = GRef<JsonNode>::adopt(json_node_copy(json_parser_get_root(parser.get())));
+
+  JsonObject *conns = connectors();
+  GList *names = json_object_get_members(conns);
+  for (GList *l = names; l; l = l->next) {
+    const char *name = static_cast<const char *>(l->data);
+    JsonNode *c = json_object_get_member(conns, name);
+    const char *dep = JSON_NODE_HOLDS_OBJECT(c) ? json_string_or(json_node_get_object(c), "deps", nullptr)
+                                                : nullptr;
+    if (dep) protocols.set_dependency(name, dep);
+  }
+  g_list_free(names);
+}
+
+JsonObject *Controller::connectors() const {
+  JsonObject *caps = json_node_get_object(capabilities_.get());
+  JsonNode *c = json_object_get_member(caps, "connectors");
+  return c && JSON_NODE_HOLDS_OBJECT(c) ? json_node_get_object(c) : caps;
+}
+
+JsonObject *Controller::inputs_capabilities() const {
+  // Filled by the input registry (src/pipelines/inputs.h) once it lands.
+  return json_object_new();
+}
+
+void Controller::apply_config() {
+  JsonObject *ctl = config.controller();
+  // `config.debug` is where MistServer keeps the level too; the controller's setting wins.
+  gint64 level = json_int_or(ctl, "debug", json_int_or(config.config(), "debug", log::kDefaultLevel));
+  log::set_level(static_cast<int>(level));
+  protocols.apply(config.protocols());
+}
+
+}  // namespace estuary

@@ -1,0 +1,75 @@
+#include "controller/first-run.h"
+
+#include <glib/gi18n.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <string>
+
+#include "controller/controller.h"
+
+namespace estuary {
+
+namespace {
+
+bool ask(const char *question, std::string &answer, bool hidden) {
+  std::cout << question << std::flush;
+  termios saved{};
+  bool restore = hidden && tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (restore) {
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  bool ok = static_cast<bool>(std::getline(std::cin, answer));
+  if (restore) {
+    tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    std::cout << std::endl;
+  }
+  return ok;
+}
+
+}  // namespace
+
+void enable_default_protocols(Controller &ctl) {
+  JsonArray *protocols = ctl.config.protocols();
+  JsonObject *connectors = ctl.connectors();
+  GList *names = json_object_get_members(connectors);
+  for (GList *l = names; l; l = l->next) {
+    const char *name = static_cast<const char *>(l->data);
+    bool present = false;
+    for (guint i = 0; i < json_array_get_length(protocols) && !present; i++) {
+      JsonNode *el = json_array_get_element(protocols, i);
+      present = JSON_NODE_HOLDS_OBJECT(el) &&
+                g_strcmp0(json_string_or(json_node_get_object(el), "connector", ""), name) == 0;
+    }
+    if (present) continue;
+    JsonObject *entry = json_object_new();
+    json_object_set_string_member(entry, "connector", name);
+    json_array_add_object_element(protocols, entry);
+  }
+  g_list_free(names);
+}
+
+bool first_run_setup(Controller &ctl) {
+  std::cout << _("No account exists yet: let's create the first one.") << std::endl;
+  std::string user, pass, again, yes;
+  while (user.empty()) {
+    if (!ask(_("User name: "), user, false)) return false;
+  }
+  for (;;) {
+    if (!ask(_("Password: "), pass, true)) return false;
+    if (pass.empty()) continue;
+    if (!ask(_("Password again: "), again, true)) return false;
+    if (pass == again) break;
+    std::cout << _("The passwords differ, try again.") << std::endl;
+  }
+  ctl.auth.create_first_account(user.c_str(), pass.c_str());
+  if (!ask(_("Enable the default protocols (HTTP 8080, RTMP 1935, RTSP 5554, ...)? [Y/n] "), yes, false))
+    return true;
+  if (yes.empty() || yes[0] == 'y' || yes[0] == 'Y') enable_default_protocols(ctl);
+  return true;
+}
+
+}  // namespace estuary
