@@ -37,6 +37,7 @@ struct Options {
   std::string proto = "rtmp", host = "127.0.0.1", app = "live", stream = "bench";
   int port = 1935, clients = 10;
   double bitrate = 0, connect_timeout = 15, warmup = 3, window = 15, stall = 2;
+  bool trace = false;  // one line per second on stderr: viewers playing, ended, total media rate
 };
 
 struct Conn {
@@ -91,6 +92,7 @@ bool ParseOptions(int argc, char **argv, Options *o) {
     else if (k == "--warmup") o->warmup = std::atof(v.c_str());
     else if (k == "--window") o->window = std::atof(v.c_str());
     else if (k == "--stall") o->stall = std::atof(v.c_str());
+    else if (k == "--trace") o->trace = v == "1";
     else return false;
   }
   return (o->proto == "rtmp" || o->proto == "flv") && o->clients > 0 && o->bitrate > 0 &&
@@ -115,6 +117,7 @@ class Loop {
   std::vector<Conn> conns_;
   int ep_;
   double window_start_ = -1, window_end_ = -1;
+  uint64_t traced_bytes_ = 0;
 };
 
 void Loop::End(Conn &c, const std::string &why) {
@@ -165,6 +168,7 @@ void Loop::Flush(Conn &c) {
 
 void Loop::OnMedia(Conn &c, size_t bytes, double now) {
   c.playing = true;
+  traced_bytes_ += bytes;
   if (window_start_ >= 0 && window_end_ < 0) {
     c.max_gap = std::max(c.max_gap, now - std::max(c.last_media, window_start_));
     size_t slot = std::min(c.buckets.size() - 1, size_t(now - window_start_));
@@ -210,8 +214,20 @@ int Loop::Run() {
   const size_t slots = size_t(std::ceil(o_.window));
   for (auto &c : conns_) c.buckets.assign(slots, 0);
   std::vector<epoll_event> events(1024);
+  double next_trace = start + 1;
   for (;;) {
     double now = Now();
+    if (o_.trace && now >= next_trace) {
+      long playing = 0, ended = 0;
+      for (auto &c : conns_) {
+        playing += c.playing && !c.ended;
+        ended += c.ended;
+      }
+      std::fprintf(stderr, "t=%.0f playing=%ld ended=%ld media=%.0f kbit/s\n", now - start,
+                   playing, ended, traced_bytes_ * 8 / 1000.0);
+      traced_bytes_ = 0;
+      next_trace += 1;
+    }
     // Open in batches of 50 every 10 ms so that listen backlogs are not the thing being measured.
     while (opened < conns_.size() && opened < 50 * size_t((now - start) / 0.01 + 1)) {
       Open(conns_[opened], opened);
