@@ -1,0 +1,82 @@
+// SegmentStore: the in-memory HLS segments of one stream rendition, served straight from memory.
+//
+// Live: a sliding window with media sequence numbers; the playlist lists the newest `window`
+// segments and a few older ones stay fetchable for players that loaded a playlist just before
+// it moved on. VoD: everything is kept. Discontinuity flags and the discontinuity sequence follow
+// RFC 8216.
+//
+// Thread-safe: the segmenter adds from the muxer's streaming thread while HTTP threads read. One
+// mutex guards all state; callbacks run without it held.
+#pragma once
+
+#include <gst/gst.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "common/gref.h"
+#include "protocols/hls/playlist.h"
+
+namespace estuary {
+
+struct HlsSegment {
+  uint64_t sequence = 0;
+  GstClockTime start = GST_CLOCK_TIME_NONE;  // timestamp of the first buffer
+  uint64_t duration_ms = 0;
+  GRef<GBytes> data;  // immutable; share it, never copy
+  bool discontinuity = false;
+};
+
+class SegmentStore {
+ public:
+  struct Options {
+    bool live = true;
+    size_t window = 6;             // segments listed in a live playlist
+    size_t keep_after_window = 3;  // still served after leaving the playlist
+  };
+
+  SegmentStore();
+  explicit SegmentStore(const Options &options);
+  ~SegmentStore();
+  SegmentStore(const SegmentStore &) = delete;
+  SegmentStore &operator=(const SegmentStore &) = delete;
+
+  // Adds a finished segment (`data` transfer none) and returns its sequence number.
+  uint64_t add(GBytes *data, GstClockTime start, uint64_t duration_ms);
+  // The next segment added starts after a discontinuity (source restarted, timestamps jumped).
+  void mark_discontinuity();
+  // No more segments: playlists get #EXT-X-ENDLIST.
+  void end();
+
+  std::optional<HlsSegment> get(uint64_t sequence) const;
+  // Media playlist with segment URIs `<prefix><sequence><suffix>`, e.g. "" + 12 + ".ts".
+  hls::MediaPlaylist media_playlist(const std::string &uri_prefix = "",
+                                    const std::string &uri_suffix = ".ts") const;
+
+  size_t size() const;             // segments kept (listed or not)
+  uint64_t bytes() const;          // bytes kept
+  uint64_t longest_ms() const;     // longest segment ever added
+  uint64_t bandwidth_bps() const;  // peak bits per second over kept segments, for BANDWIDTH
+  bool ended() const;
+
+  // Called (from the adding thread) after each add() and end(), e.g. to answer a blocked
+  // playlist request.
+  void set_on_change(std::function<void()> fn);
+
+ private:
+  Options options_;
+  mutable GMutex lock_;  // guards everything below
+  std::deque<HlsSegment> segments_;
+  uint64_t next_sequence_ = 0;
+  uint64_t evicted_discontinuities_ = 0;
+  uint64_t longest_ms_ = 0;
+  uint64_t bytes_ = 0;
+  bool pending_discontinuity_ = false;
+  bool ended_ = false;
+  std::function<void()> on_change_;
+};
+
+}  // namespace estuary
