@@ -6,6 +6,7 @@
 #include <gst/gst.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -166,11 +167,19 @@ inline RunResult run_input(GstElement *input_element, bool live, int timeout_s =
           for (const PadRecord &p : state.result.pads) flowing = flowing || p.buffers > 0;
         }
         if (flowing) {
-          GRef<GstQuery> q = GRef<GstQuery>::adopt(gst_query_new_latency());
-          if (gst_element_query(pipeline.get(), q.get())) {
-            gboolean is_live = FALSE;
-            gst_query_parse_latency(q.get(), &is_live, nullptr, nullptr);
-            state.result.latency_live = is_live;
+          // Asked of the input's own pad: a fakesink with sync=false hides upstream liveness.
+          std::unique_ptr<GstIterator, void (*)(GstIterator *)> it(
+              gst_element_iterate_src_pads(input.get()), gst_iterator_free);
+          GValue item = G_VALUE_INIT;
+          if (gst_iterator_next(it.get(), &item) == GST_ITERATOR_OK) {
+            auto *pad = GST_PAD(g_value_get_object(&item));
+            GRef<GstQuery> q = GRef<GstQuery>::adopt(gst_query_new_latency());
+            if (gst_pad_query(pad, q.get())) {
+              gboolean is_live = FALSE;
+              gst_query_parse_latency(q.get(), &is_live, nullptr, nullptr);
+              state.result.latency_live = is_live;
+            }
+            g_value_unset(&item);
           }
           latency_asked = true;
         }
