@@ -151,7 +151,9 @@ static void test_gop_cache_bounded() {
 }
 
 static void test_close_and_threads() {
-  auto fan = Fanout::create("test");
+  Fanout::Limits lim;
+  lim.max_backlog_time = GST_CLOCK_TIME_NONE;  // the whole stream fits in the byte limit
+  auto fan = Fanout::create("test", lim);
   std::atomic<bool> stop{false};
   std::vector<std::thread> pullers;
   std::atomic<uint64_t> total{0};
@@ -166,6 +168,10 @@ static void test_close_and_threads() {
       v->close();
     });
   }
+  // Every viewer joins before the stream starts (poll under a deadline).
+  gint64 deadline = g_get_monotonic_time() + 10 * G_TIME_SPAN_SECOND;
+  while (fan->viewer_count() < 20 && g_get_monotonic_time() < deadline) g_thread_yield();
+  g_assert_cmpuint(fan->viewer_count(), ==, 20);
   for (int i = 0; i < 2000; i++) {
     GRef<GstBuffer> b = make_buf(100, i % 50 == 0, i * GST_MSECOND * 20);
     fan->push(b.get());
@@ -174,7 +180,8 @@ static void test_close_and_threads() {
   stop = true;
   for (auto &t : pullers) t.join();
   g_assert_cmpuint(fan->viewer_count(), ==, 0);
-  g_assert_cmpuint(total.load(), >, 0);
+  // Nobody lagged past the limits, so every viewer got the whole stream.
+  g_assert_cmpuint(total.load(), ==, 20u * 2000 * 100);
 }
 
 int main(int argc, char **argv) {
