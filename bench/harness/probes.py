@@ -70,7 +70,9 @@ def wrk(url, seconds, threads=2, connections=100):
         return Missing(f"{bad.group(1)} of {requests} responses were not 2xx/3xx")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     t = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out)
-    return {"rps": rps, "mbps": float(t.group(1)) * _UNITS.get(t.group(2), 1) / 1e6}
+    err = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rps, "mbps": float(t.group(1)) * _UNITS.get(t.group(2), 1) / 1e6,
+            "requests": requests, "socket_errors": err.group(1) if err else None}
 
 
 def viewers(reader, proto, port, stream, clients, bitrate, windows, sample):

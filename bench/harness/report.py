@@ -6,7 +6,7 @@ import statistics
 import subprocess
 
 from harness.figures import SERVERS
-from harness.servers import Missing
+from harness.servers import Missing, NotApplicable
 
 # Rows whose ratio compares estuary's HLS figure with nginx's static-file ceiling.
 CEILING_OF = {"static_rps": "hls_rps", "static_mbps": "hls_mbps"}
@@ -25,7 +25,8 @@ def _cell(values):
     nums = [v for v in values if not isinstance(v, Missing)]
     reasons = list(dict.fromkeys(str(v) for v in values if isinstance(v, Missing)))
     if not nums:
-        return f"missing ({'; '.join(reasons) or 'not measured'})", None
+        word = "n/a" if all(isinstance(v, NotApplicable) for v in values) else "missing"
+        return f"{word} ({'; '.join(reasons) or 'not measured'})", None
     med = statistics.median(nums)
     text = fmt(med)
     if len(values) > 1:
@@ -112,15 +113,16 @@ Notes
 - Viewers: one epoll process (bench/reader) opens N players at once. A reader is behind when it
   never got media, was disconnected, went 2 s without media, or received < 80 % of the clip's
   bitrate over the last 5 s of the window. nginx-rtmp has no HTTP-FLV output.
-- API: estuary answers /api2?command={"capabilities":true}; nginx has no API, so its column is its
-  rate for a small static page, a reference for HTTP handling cost only."""
+- API: estuary answers /api2?command={} (transport and authorization only) and
+  /api2?command={"capabilities":true} (a ~7 KB answer); nginx has no API, so its column is its rate
+  for a small static page, a reference for HTTP handling cost only."""
 
 
 def _load_line(loads):
     cores = os.cpu_count() or 1
     text = (f"- Load average (1 min) when each run started (before its servers): "
             f"{', '.join(f'{l:.1f}' for l in loads)} on {cores} cores")
-    if max(loads) > cores / 2:
+    if max(loads) > cores:
         text += (" — other work was running on this machine during the benchmark, so these "
                  "figures are noisy; rerun on an idle machine before drawing conclusions")
     return text
@@ -147,4 +149,7 @@ def document(rows, runs, params, root):
         NOTES,
         "",
     ]
+    if params["notes"]:
+        lines += ["Observations (what the numbers alone would hide)"]
+        lines += [f"- {n}" for n in params["notes"]] + [""]
     return "\n".join(lines)

@@ -17,6 +17,10 @@ class Missing(str):
     """A figure that could not be taken; the string says why."""
 
 
+class NotApplicable(Missing):
+    """A figure that does not exist for this server (e.g. nginx-rtmp has no HTTP-FLV)."""
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -134,7 +138,7 @@ class NginxRtmp(Server):
     hls_url = property(lambda s: f"http://127.0.0.1:{s.http_port}/hls/{STREAM}.m3u8")
     static_url = property(lambda s: f"http://127.0.0.1:{s.http_port}/static/segment.ts")
     page_url = property(lambda s: f"http://127.0.0.1:{s.http_port}/static/index.html")
-    flv_missing = Missing("nginx-rtmp has no HTTP-FLV output")
+    flv_missing = NotApplicable("nginx-rtmp has no HTTP-FLV output")
 
 
 class Estuary(Server):
@@ -180,6 +184,9 @@ class Estuary(Server):
     push_url = property(lambda s: f"rtmp://127.0.0.1:{s.rtmp_port}/{APP}/{STREAM}")
     hls_url = property(lambda s: f"http://127.0.0.1:{s.http_port}/hls/{STREAM}/index.m3u8")
     flv_url = property(lambda s: f"http://127.0.0.1:{s.http_port}/{STREAM}.flv")
+    # The cheapest call (an empty command object: only the transport and authorization run) and
+    # `capabilities`, a ~7 KB answer.
+    api_trivial_url = property(lambda s: f"http://127.0.0.1:{s.api_port}/api2?command=%7B%7D")
     api_url = property(lambda s: f"http://127.0.0.1:{s.api_port}/api2?command="
                        "%7B%22capabilities%22%3Atrue%7D")
 

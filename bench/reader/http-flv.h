@@ -12,6 +12,9 @@ class HttpFlvRead : public Session {
   HttpFlvRead(std::string host, std::string path);
   std::string Greeting() override;
   size_t Feed(const uint8_t *data, size_t len, std::string *out) override;
+  const char *Phase() const override {
+    return in_body_ ? "no body bytes yet" : "waiting for the response header";
+  }
 
  private:
   std::string host_, path_;

@@ -44,6 +44,20 @@ void PutBe(std::string *s, uint32_t v, int bytes) {
 RtmpPlay::RtmpPlay(std::string tc_url, std::string app, std::string stream)
     : tc_url_(std::move(tc_url)), app_(std::move(app)), stream_(std::move(stream)) {}
 
+const char *RtmpPlay::Phase() const {
+  switch (state_) {
+    case State::kHandshake:
+      return "waiting for the handshake reply";
+    case State::kConnecting:
+      return "waiting for the connect result";
+    case State::kCreatingStream:
+      return "waiting for the createStream result";
+    case State::kPlaying:
+      return "play sent, no media yet";
+  }
+  return "";
+}
+
 std::string RtmpPlay::Greeting() {
   std::string c0c1(1 + kHandshakeSize, '\0');
   c0c1[0] = 3;  // RTMP version
@@ -156,7 +170,8 @@ size_t RtmpPlay::ParseChunkAt(size_t pos, std::string *out, size_t *media) {
     ts_field = Be32(p + i);
     i += 4;
   }
-  // A header of type 0-2 starts a new message; type 3 continues the current one or repeats the last.
+  // A header of type 0-2 starts a new message; type 3 continues the current one or repeats the
+  // last.
   uint32_t received = fmt <= 2 ? 0 : cs.received;
   if (received > length) received = 0;
   size_t body = std::min<size_t>(in_chunk_size_, length - received);

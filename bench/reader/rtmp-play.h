@@ -1,5 +1,6 @@
 // An RTMP player reduced to what a load test needs: simple handshake, connect, createStream, play,
-// then chunk demuxing that counts audio/video payload bytes, answers pings and acknowledges windows.
+// then chunk demuxing that counts audio/video payload bytes, answers pings and acknowledges
+// windows.
 #pragma once
 
 #include <map>
@@ -15,6 +16,7 @@ class RtmpPlay : public Session {
   RtmpPlay(std::string tc_url, std::string app, std::string stream);
   std::string Greeting() override;
   size_t Feed(const uint8_t *data, size_t len, std::string *out) override;
+  const char *Phase() const override;
 
  private:
   struct ChunkStream {

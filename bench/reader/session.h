@@ -16,6 +16,9 @@ class Session {
   // many of the consumed bytes were media (what the viewer would play).
   virtual size_t Feed(const uint8_t *data, size_t len, std::string *out) = 0;
 
+  // Where the session is, for reporting viewers that never got media.
+  virtual const char *Phase() const = 0;
+
   bool failed() const { return !error_.empty(); }
   const std::string &error() const { return error_; }
 
