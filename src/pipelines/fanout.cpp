@@ -17,7 +17,9 @@ struct Entry {
 };
 
 GstClockTime timestamp_of(GstBuffer *buf) { return GST_BUFFER_DTS_OR_PTS(buf); }
-bool is_keyframe(GstBuffer *buf) { return !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT); }
+bool is_keyframe(GstBuffer *buf) {
+  return !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
+}
 
 }  // namespace
 

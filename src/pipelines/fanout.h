@@ -32,9 +32,9 @@ class FanoutViewer;
 class Fanout {
  public:
   struct Limits {
-    uint64_t max_backlog_bytes = 16 * 1024 * 1024;  // per viewer, bytes queued and not pulled
+    uint64_t max_backlog_bytes = 16 * 1024 * 1024;    // per viewer, bytes queued and not pulled
     GstClockTime max_backlog_time = 10 * GST_SECOND;  // per viewer, timestamp span queued
-    uint64_t max_gop_bytes = 64 * 1024 * 1024;  // keyframe cache; beyond it new viewers wait
+    uint64_t max_gop_bytes = 64 * 1024 * 1024;        // keyframe cache; beyond it new viewers wait
   };
 
   // `name` is only used in log lines (the stream name and format).

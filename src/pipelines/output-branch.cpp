@@ -24,14 +24,22 @@ constexpr guint64 kMaxTrackQueueBytes = 32 * 1024 * 1024;
 
 const char *muxer_for(OutputFormat f) {
   switch (f) {
-    case OutputFormat::kTS: return "mpegtsmux";
-    case OutputFormat::kFLV: return "flvmux";
-    case OutputFormat::kFMP4: return "mp4mux";
-    case OutputFormat::kWebM: return "webmmux";
-    case OutputFormat::kMKV: return "matroskamux";
-    case OutputFormat::kOGG: return "oggmux";
-    case OutputFormat::kWAV: return "wavenc";
-    default: return nullptr;  // elementary: the track goes straight to the appsink
+    case OutputFormat::kTS:
+      return "mpegtsmux";
+    case OutputFormat::kFLV:
+      return "flvmux";
+    case OutputFormat::kFMP4:
+      return "mp4mux";
+    case OutputFormat::kWebM:
+      return "webmmux";
+    case OutputFormat::kMKV:
+      return "matroskamux";
+    case OutputFormat::kOGG:
+      return "oggmux";
+    case OutputFormat::kWAV:
+      return "wavenc";
+    default:
+      return nullptr;  // elementary: the track goes straight to the appsink
   }
 }
 
@@ -70,10 +78,20 @@ std::vector<GstElement *> converters_for(OutputFormat f, Codec c) {
 GstPad *request_pad_for(GstElement *target, Codec codec) {
   const char *names[3] = {nullptr, nullptr, nullptr};
   switch (kind_of(codec)) {
-    case TrackKind::kVideo: names[0] = "video"; names[1] = "video_%u"; break;
-    case TrackKind::kAudio: names[0] = "audio"; names[1] = "audio_%u"; break;
-    case TrackKind::kSubtitle: names[0] = "subtitle_%u"; names[1] = "text_%u"; break;
-    default: break;
+    case TrackKind::kVideo:
+      names[0] = "video";
+      names[1] = "video_%u";
+      break;
+    case TrackKind::kAudio:
+      names[0] = "audio";
+      names[1] = "audio_%u";
+      break;
+    case TrackKind::kSubtitle:
+      names[0] = "subtitle_%u";
+      names[1] = "text_%u";
+      break;
+    default:
+      break;
   }
   names[2] = "sink_%d";
   GstElementClass *klass = GST_ELEMENT_GET_CLASS(target);
@@ -171,8 +189,7 @@ struct FormatBranch::Impl {
     MutexLock l(&text_lock);
     std::string cue = format == OutputFormat::kSRT ? srt_cue(++cue_index, start, end, text)
                                                    : webvtt_cue(start, end, text);
-    GRef<GstBuffer> out = GRef<GstBuffer>::adopt(
-        gst_buffer_new_memdup(cue.data(), cue.size()));
+    GRef<GstBuffer> out = GRef<GstBuffer>::adopt(gst_buffer_new_memdup(cue.data(), cue.size()));
     GST_BUFFER_PTS(out.get()) = start;
     GST_BUFFER_DURATION(out.get()) = end - (GST_CLOCK_TIME_IS_VALID(start) ? start : 0);
     if (sink.on_buffer) sink.on_buffer(out.get());
@@ -202,7 +219,8 @@ std::unique_ptr<FormatBranch> FormatBranch::create(OutputFormat format, const st
   auto impl = std::make_unique<Impl>();
   impl->format = format;
   impl->stream = stream;
-  if (is_text_format(format)) return std::unique_ptr<FormatBranch>(new FormatBranch(std::move(impl)));
+  if (is_text_format(format))
+    return std::unique_ptr<FormatBranch>(new FormatBranch(std::move(impl)));
 
   std::string name = stream + "-" + format_name(format);
   impl->pipeline = GRef<GstElement>::adopt(gst_pipeline_new(name.c_str()));
@@ -273,8 +291,8 @@ bool FormatBranch::add_track(uint32_t track_id, GstCaps *caps, GError **error) {
   }
 
   GRef<GstElement> src = GRef<GstElement>::adopt(make("appsrc"));
-  g_object_set(src.get(), "caps", caps, "format", GST_FORMAT_TIME, "is-live", FALSE,
-               "max-bytes", kMaxTrackQueueBytes, "block", FALSE, nullptr);
+  g_object_set(src.get(), "caps", caps, "format", GST_FORMAT_TIME, "is-live", FALSE, "max-bytes",
+               kMaxTrackQueueBytes, "block", FALSE, nullptr);
   // Drop the oldest input rather than grow without bound when the feeder does not interleave.
   if (g_object_class_find_property(G_OBJECT_GET_CLASS(src.get()), "leaky-type"))
     gst_util_set_object_arg(G_OBJECT(src.get()), "leaky-type", "downstream");
@@ -325,8 +343,8 @@ bool FormatBranch::start(GError **error) {
   b.started = true;
   if (is_text_format(b.format)) {
     if (b.format == OutputFormat::kWebVTT && b.sink.on_headers) {
-      GRef<GstBuffer> h = GRef<GstBuffer>::adopt(
-          gst_buffer_new_memdup(kWebVttHeader, strlen(kWebVttHeader)));
+      GRef<GstBuffer> h =
+          GRef<GstBuffer>::adopt(gst_buffer_new_memdup(kWebVttHeader, strlen(kWebVttHeader)));
       b.sink.on_headers({h.get()});
     }
     return true;

@@ -31,9 +31,17 @@ Codec codec_from_caps(const GstCaps *caps) {
 
 TrackKind kind_of(Codec codec) {
   switch (codec) {
-    case Codec::kH264: case Codec::kH265: case Codec::kVP8: case Codec::kVP9: case Codec::kAV1:
+    case Codec::kH264:
+    case Codec::kH265:
+    case Codec::kVP8:
+    case Codec::kVP9:
+    case Codec::kAV1:
       return TrackKind::kVideo;
-    case Codec::kAAC: case Codec::kMP3: case Codec::kOpus: case Codec::kVorbis: case Codec::kFLAC:
+    case Codec::kAAC:
+    case Codec::kMP3:
+    case Codec::kOpus:
+    case Codec::kVorbis:
+    case Codec::kFLAC:
     case Codec::kPCM:
       return TrackKind::kAudio;
     case Codec::kText:
@@ -45,19 +53,32 @@ TrackKind kind_of(Codec codec) {
 
 const char *codec_name(Codec codec) {
   switch (codec) {
-    case Codec::kH264: return "H264";
-    case Codec::kH265: return "HEVC";
-    case Codec::kVP8: return "VP8";
-    case Codec::kVP9: return "VP9";
-    case Codec::kAV1: return "AV1";
-    case Codec::kAAC: return "AAC";
-    case Codec::kMP3: return "MP3";
-    case Codec::kOpus: return "opus";
-    case Codec::kVorbis: return "vorbis";
-    case Codec::kFLAC: return "FLAC";
-    case Codec::kPCM: return "PCM";
-    case Codec::kText: return "subtitle";
-    default: return "unknown";
+    case Codec::kH264:
+      return "H264";
+    case Codec::kH265:
+      return "HEVC";
+    case Codec::kVP8:
+      return "VP8";
+    case Codec::kVP9:
+      return "VP9";
+    case Codec::kAV1:
+      return "AV1";
+    case Codec::kAAC:
+      return "AAC";
+    case Codec::kMP3:
+      return "MP3";
+    case Codec::kOpus:
+      return "opus";
+    case Codec::kVorbis:
+      return "vorbis";
+    case Codec::kFLAC:
+      return "FLAC";
+    case Codec::kPCM:
+      return "PCM";
+    case Codec::kText:
+      return "subtitle";
+    default:
+      return "unknown";
   }
 }
 
@@ -77,17 +98,32 @@ struct FormatInfo {
 const std::vector<FormatInfo> &format_table() {
   using C = Codec;
   static const std::vector<FormatInfo> table = {
-      {OutputFormat::kTS, "TS", "video/mp2t", {C::kH264, C::kH265, C::kAAC, C::kMP3, C::kOpus}, 0,
+      {OutputFormat::kTS,
+       "TS",
+       "video/mp2t",
+       {C::kH264, C::kH265, C::kAAC, C::kMP3, C::kOpus},
+       0,
        false},
       {OutputFormat::kFLV, "FLV", "video/x-flv", {C::kH264, C::kAAC, C::kMP3}, 1, false},
-      {OutputFormat::kFMP4, "MP4", "video/mp4",
-       {C::kH264, C::kH265, C::kVP9, C::kAV1, C::kAAC, C::kMP3, C::kOpus}, 0, false},
-      {OutputFormat::kWebM, "WebM", "video/webm", {C::kVP8, C::kVP9, C::kAV1, C::kOpus, C::kVorbis},
-       0, false},
-      {OutputFormat::kMKV, "MKV", "video/x-matroska",
+      {OutputFormat::kFMP4,
+       "MP4",
+       "video/mp4",
+       {C::kH264, C::kH265, C::kVP9, C::kAV1, C::kAAC, C::kMP3, C::kOpus},
+       0,
+       false},
+      {OutputFormat::kWebM,
+       "WebM",
+       "video/webm",
+       {C::kVP8, C::kVP9, C::kAV1, C::kOpus, C::kVorbis},
+       0,
+       false},
+      {OutputFormat::kMKV,
+       "MKV",
+       "video/x-matroska",
        {C::kH264, C::kH265, C::kVP8, C::kVP9, C::kAV1, C::kAAC, C::kMP3, C::kOpus, C::kVorbis,
         C::kFLAC, C::kPCM, C::kText},
-       0, false},
+       0,
+       false},
       {OutputFormat::kMP3, "MP3", "audio/mpeg", {C::kMP3}, 1, true},
       {OutputFormat::kAAC, "AAC", "audio/aac", {C::kAAC}, 1, true},
       {OutputFormat::kOGG, "OGG", "audio/ogg", {C::kOpus, C::kVorbis, C::kFLAC}, 0, false},
@@ -115,11 +151,13 @@ std::optional<OutputFormat> format_from_name(const std::string &name) {
     OutputFormat format;
   };
   static const Alias aliases[] = {
-      {"ts", OutputFormat::kTS},     {"flv", OutputFormat::kFLV},   {"mp4", OutputFormat::kFMP4},
-      {"fmp4", OutputFormat::kFMP4}, {"webm", OutputFormat::kWebM}, {"mkv", OutputFormat::kMKV},
-      {"mp3", OutputFormat::kMP3},   {"aac", OutputFormat::kAAC},   {"ogg", OutputFormat::kOGG},
-      {"wav", OutputFormat::kWAV},   {"vtt", OutputFormat::kWebVTT},
-      {"webvtt", OutputFormat::kWebVTT}, {"srt", OutputFormat::kSRT},
+      {"ts", OutputFormat::kTS},      {"flv", OutputFormat::kFLV},
+      {"mp4", OutputFormat::kFMP4},   {"fmp4", OutputFormat::kFMP4},
+      {"webm", OutputFormat::kWebM},  {"mkv", OutputFormat::kMKV},
+      {"mp3", OutputFormat::kMP3},    {"aac", OutputFormat::kAAC},
+      {"ogg", OutputFormat::kOGG},    {"wav", OutputFormat::kWAV},
+      {"vtt", OutputFormat::kWebVTT}, {"webvtt", OutputFormat::kWebVTT},
+      {"srt", OutputFormat::kSRT},
   };
   for (const auto &a : aliases)
     if (g_ascii_strcasecmp(a.name, name.c_str()) == 0) return a.format;
@@ -153,7 +191,8 @@ TrackSelection select_tracks(OutputFormat format, const std::vector<TrackRef> &t
   }
   if (sel.selected.empty()) {
     std::string have, can;
-    for (const auto &t : tracks) have += std::string(have.empty() ? "" : ", ") + codec_name(t.codec);
+    for (const auto &t : tracks)
+      have += std::string(have.empty() ? "" : ", ") + codec_name(t.codec);
     for (Codec c : fi.codecs) can += std::string(can.empty() ? "" : ", ") + codec_name(c);
     sel.error = std::string(fi.name) + " cannot carry any track of this stream (" +
                 (have.empty() ? "no tracks" : have) + "); " + fi.name + " carries " + can;

@@ -11,7 +11,21 @@
 
 namespace estuary {
 
-enum class Codec { kUnknown, kH264, kH265, kVP8, kVP9, kAV1, kAAC, kMP3, kOpus, kVorbis, kFLAC, kPCM, kText };
+enum class Codec {
+  kUnknown,
+  kH264,
+  kH265,
+  kVP8,
+  kVP9,
+  kAV1,
+  kAAC,
+  kMP3,
+  kOpus,
+  kVorbis,
+  kFLAC,
+  kPCM,
+  kText
+};
 enum class TrackKind { kVideo, kAudio, kSubtitle, kOther };
 
 enum class OutputFormat {
@@ -33,7 +47,7 @@ Codec codec_from_caps(const GstCaps *caps);
 TrackKind kind_of(Codec codec);
 const char *codec_name(Codec codec);  // MistServer spelling: "H264", "AAC", "opus", ...
 
-const char *format_name(OutputFormat format);   // "TS", "FLV", ...
+const char *format_name(OutputFormat format);       // "TS", "FLV", ...
 const char *format_mime_type(OutputFormat format);  // "video/mp2t", ...
 // Accepts format names and file extensions, case-insensitively: "ts", "flv", "mp4", "webm",
 // "mkv", "mp3", "aac", "ogg", "wav", "vtt"/"webvtt", "srt".
@@ -47,9 +61,9 @@ struct TrackRef {
 };
 
 struct TrackSelection {
-  std::vector<uint32_t> selected;  // in the order given
+  std::vector<uint32_t> selected;    // in the order given
   std::vector<std::string> skipped;  // "track 3 (VP9): FLV cannot carry VP9", for logs
-  std::string error;  // non-empty when nothing could be selected; says why
+  std::string error;                 // non-empty when nothing could be selected; says why
 };
 
 // Picks the tracks `format` carries: every compatible track for multi-track containers, the

@@ -73,7 +73,7 @@ void OutputFraming::on_buffer(GstBuffer *buf) {
       return;
     case OutputFormat::kOGG:
       if (header) return;  // in the caps streamheader
-      emit(buf, true);  // audio pages: any page after the headers is a start point
+      emit(buf, true);     // audio pages: any page after the headers is a start point
       return;
     case OutputFormat::kWAV:
       // wavenc's first buffer is the RIFF header.
@@ -94,11 +94,10 @@ void OutputFraming::on_ts(GstBuffer *buf) {
   // mpegtsmux starts each keyframe with a non-delta PAT packet; with no video every unit is a
   // start point. Packets sharing a timestamp belong to one muxed unit and are joined.
   const bool starts_unit = !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
-  const bool same_unit = ts_group_ && !starts_unit &&
-                         GST_BUFFER_PTS(ts_group_.get()) == GST_BUFFER_PTS(buf);
+  const bool same_unit =
+      ts_group_ && !starts_unit && GST_BUFFER_PTS(ts_group_.get()) == GST_BUFFER_PTS(buf);
   if (same_unit) {
-    ts_group_ = GRef<GstBuffer>::adopt(
-        gst_buffer_append(ts_group_.release(), gst_buffer_ref(buf)));
+    ts_group_ = GRef<GstBuffer>::adopt(gst_buffer_append(ts_group_.release(), gst_buffer_ref(buf)));
     return;
   }
   if (ts_group_) emit(ts_group_.get(), ts_group_join_);

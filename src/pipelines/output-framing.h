@@ -28,9 +28,9 @@ class OutputFraming {
 
   OutputFraming(OutputFormat format, bool has_video, HeadersFn on_headers, BufferFn on_buffer);
 
-  void on_caps(GstCaps *caps);  // transfer none
+  void on_caps(GstCaps *caps);     // transfer none
   void on_buffer(GstBuffer *buf);  // transfer none
-  void flush();  // end of stream: emits what is held back
+  void flush();                    // end of stream: emits what is held back
 
  private:
   void emit(GstBuffer *buf, bool join);

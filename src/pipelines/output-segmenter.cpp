@@ -55,7 +55,8 @@ void TsSegmenter::on_buffer(GstBuffer *buf) {
       ts >= seg_start_) {
     const uint64_t elapsed_ms = (ts - seg_start_) / GST_MSECOND;
     if ((start_point && elapsed_ms >= target_ms_) || elapsed_ms >= target_ms_ * kForceCutFactor) {
-      if (!start_point) GST_WARNING("no keyframe for %" G_GUINT64_FORMAT " ms, cutting", elapsed_ms);
+      if (!start_point)
+        GST_WARNING("no keyframe for %" G_GUINT64_FORMAT " ms, cutting", elapsed_ms);
       close_segment(ts);
     }
   }
@@ -91,8 +92,10 @@ void TsSegmenter::close_segment(GstClockTime end) {
 }
 
 void TsSegmenter::finish(bool end_store) {
-  if (GST_CLOCK_TIME_IS_VALID(last_ts_)) close_segment(last_ts_ + last_step_);
-  else close_segment(GST_CLOCK_TIME_NONE);
+  if (GST_CLOCK_TIME_IS_VALID(last_ts_))
+    close_segment(last_ts_ + last_step_);
+  else
+    close_segment(GST_CLOCK_TIME_NONE);
   if (end_store) store_->end();
 }
 

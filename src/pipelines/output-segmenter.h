@@ -26,7 +26,7 @@ class TsSegmenter {
   explicit TsSegmenter(std::shared_ptr<SegmentStore> store, uint64_t target_ms = 2000);
 
   void on_headers(const std::vector<GstBuffer *> &headers);  // transfer none
-  void on_buffer(GstBuffer *buf);                             // transfer none
+  void on_buffer(GstBuffer *buf);                            // transfer none
   // Closes the segment in progress; with `end_store` also ends the store (#EXT-X-ENDLIST).
   void finish(bool end_store);
 

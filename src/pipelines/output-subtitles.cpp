@@ -36,8 +36,7 @@ std::string webvtt_cue(GstClockTime start, GstClockTime end, const std::string &
   return timestamp(start, '.') + " --> " + timestamp(end, '.') + "\n" + clean(text) + "\n\n";
 }
 
-std::string srt_cue(uint64_t index, GstClockTime start, GstClockTime end,
-                    const std::string &text) {
+std::string srt_cue(uint64_t index, GstClockTime start, GstClockTime end, const std::string &text) {
   return std::to_string(index) + "\n" + timestamp(start, ',') + " --> " + timestamp(end, ',') +
          "\n" + clean(text) + "\n\n";
 }

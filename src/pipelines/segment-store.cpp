@@ -72,15 +72,16 @@ hls::MediaPlaylist SegmentStore::media_playlist(const std::string &uri_prefix,
   pl.ended = ended_;
   pl.target_duration_s = hls::target_duration_for(longest_ms_);
   size_t first = 0;
-  if (options_.live && segments_.size() > options_.window) first = segments_.size() - options_.window;
+  if (options_.live && segments_.size() > options_.window)
+    first = segments_.size() - options_.window;
   pl.discontinuity_sequence = evicted_discontinuities_;
   for (size_t i = 0; i < first; i++)
     if (segments_[i].discontinuity) pl.discontinuity_sequence++;
   pl.media_sequence = first < segments_.size() ? segments_[first].sequence : next_sequence_;
   for (size_t i = first; i < segments_.size(); i++) {
     const HlsSegment &s = segments_[i];
-    pl.segments.push_back({s.duration_ms, uri_prefix + std::to_string(s.sequence) + uri_suffix,
-                           s.discontinuity});
+    pl.segments.push_back(
+        {s.duration_ms, uri_prefix + std::to_string(s.sequence) + uri_suffix, s.discontinuity});
   }
   return pl;
 }

@@ -161,9 +161,12 @@ static void test_close_and_threads() {
     pullers.emplace_back([&] {
       auto v = fan->add_viewer(nullptr);
       while (!v->closed()) {
-        if (GRef<GstBuffer> b = v->pull()) total += gst_buffer_get_size(b.get());
-        else if (stop) break;
-        else g_thread_yield();
+        if (GRef<GstBuffer> b = v->pull())
+          total += gst_buffer_get_size(b.get());
+        else if (stop)
+          break;
+        else
+          g_thread_yield();
       }
       v->close();
     });

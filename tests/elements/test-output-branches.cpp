@@ -174,8 +174,7 @@ static void test_refuses_codecs() {
   g_assert_false(branch->start(&err));
   g_clear_error(&err);
 
-  TrackSelection sel = select_tracks(
-      OutputFormat::kFLV, {{1, Codec::kVP9}, {2, Codec::kOpus}});
+  TrackSelection sel = select_tracks(OutputFormat::kFLV, {{1, Codec::kVP9}, {2, Codec::kOpus}});
   g_assert_true(sel.selected.empty());
   g_assert_cmpstr(sel.error.c_str(), ==,
                   "FLV cannot carry any track of this stream (VP9, opus); FLV carries H264, AAC, "

@@ -24,8 +24,8 @@ static void test_ts_segments() {
   TsSegmenter segmenter(store, 2000);
   auto fanout = Fanout::create("hls/TS");
   Collector done;
-  branch->set_sink(tee_sinks(tee_sinks(FormatBranch::sink_for(fanout), segmenter.sink()),
-                             done.sink()));
+  branch->set_sink(
+      tee_sinks(tee_sinks(FormatBranch::sink_for(fanout), segmenter.sink()), done.sink()));
   std::vector<std::shared_ptr<FanoutViewer>> viewers;
   for (int i = 0; i < 20; i++) viewers.push_back(fanout->add_viewer(nullptr));
 
@@ -57,12 +57,15 @@ static void test_ts_segments() {
     g_assert_cmpuint(d[0], ==, 0x47);
     g_assert_cmpuint(((d[1] & 0x1f) << 8) | d[2], ==, 0);  // PAT first
     std::string path = std::string(dir) + "/" + std::to_string(seq) + ".ts";
-    g_assert_true(g_file_set_contents(path.c_str(), reinterpret_cast<const char *>(d), size, nullptr));
+    g_assert_true(
+        g_file_set_contents(path.c_str(), reinterpret_cast<const char *>(d), size, nullptr));
     std::string codecs = stream_codecs(path);
     g_assert_cmpstr(codecs.c_str(), ==, "h264 aac");
     // The first video frame of every segment is a keyframe.
-    std::string key = ffprobe("-select_streams v:0 -show_entries frame=key_frame -of csv=p=0 "
-                              "-read_intervals %+#1", path);
+    std::string key = ffprobe(
+        "-select_streams v:0 -show_entries frame=key_frame -of csv=p=0 "
+        "-read_intervals %+#1",
+        path);
     g_assert_cmpstr(key.substr(0, 1).c_str(), ==, "1");
   }
   std::string m3u8 = hls::write_media_playlist(pl);

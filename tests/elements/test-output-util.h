@@ -2,9 +2,9 @@
 // in timestamp order, a collector sink, and ffprobe.
 #pragma once
 
+#include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
-#include <glib/gstdio.h>
 #include <unistd.h>
 
 #include <string>
@@ -95,7 +95,8 @@ inline std::string h264_aac_desc(int seconds) {
          " ! video/x-raw,width=320,height=240,framerate=30/1"
          " ! x264enc key-int-max=30 tune=zerolatency speed-preset=ultrafast bitrate=500"
          " ! h264parse ! video/x-h264,stream-format=avc,alignment=au ! appsink name=t1 "
-         "audiotestsrc num-buffers=" + std::to_string(seconds * 44100 / 1024) +
+         "audiotestsrc num-buffers=" +
+         std::to_string(seconds * 44100 / 1024) +
          " samplesperbuffer=1024 ! audio/x-raw,rate=44100,channels=2 ! avenc_aac"
          " ! aacparse ! audio/mpeg,stream-format=raw ! appsink name=t2";
 }

@@ -16,14 +16,14 @@ static void test_live_media_playlist() {
   pl.media_sequence = 7;
   pl.segments = {{2002, "7.ts", false}, {2500, "8.ts", false}, {1999, "9.ts", true}};
   assert_text(write_media_playlist(pl),
-                  "#EXTM3U\n"
-                  "#EXT-X-VERSION:3\n"
-                  "#EXT-X-TARGETDURATION:3\n"
-                  "#EXT-X-MEDIA-SEQUENCE:7\n"
-                  "#EXTINF:2.002,\n7.ts\n"
-                  "#EXTINF:2.500,\n8.ts\n"
-                  "#EXT-X-DISCONTINUITY\n"
-                  "#EXTINF:1.999,\n9.ts\n");
+              "#EXTM3U\n"
+              "#EXT-X-VERSION:3\n"
+              "#EXT-X-TARGETDURATION:3\n"
+              "#EXT-X-MEDIA-SEQUENCE:7\n"
+              "#EXTINF:2.002,\n7.ts\n"
+              "#EXTINF:2.500,\n8.ts\n"
+              "#EXT-X-DISCONTINUITY\n"
+              "#EXTINF:1.999,\n9.ts\n");
 }
 
 static void test_vod_media_playlist() {
@@ -33,23 +33,23 @@ static void test_vod_media_playlist() {
   pl.target_duration_s = 6;  // an explicit value wins over the longest segment
   pl.segments = {{4000, "0.ts", false}, {333, "1.ts", false}};
   assert_text(write_media_playlist(pl),
-                  "#EXTM3U\n"
-                  "#EXT-X-VERSION:3\n"
-                  "#EXT-X-TARGETDURATION:6\n"
-                  "#EXT-X-MEDIA-SEQUENCE:0\n"
-                  "#EXT-X-DISCONTINUITY-SEQUENCE:2\n"
-                  "#EXT-X-PLAYLIST-TYPE:VOD\n"
-                  "#EXTINF:4.000,\n0.ts\n"
-                  "#EXTINF:0.333,\n1.ts\n"
-                  "#EXT-X-ENDLIST\n");
+              "#EXTM3U\n"
+              "#EXT-X-VERSION:3\n"
+              "#EXT-X-TARGETDURATION:6\n"
+              "#EXT-X-MEDIA-SEQUENCE:0\n"
+              "#EXT-X-DISCONTINUITY-SEQUENCE:2\n"
+              "#EXT-X-PLAYLIST-TYPE:VOD\n"
+              "#EXTINF:4.000,\n0.ts\n"
+              "#EXTINF:0.333,\n1.ts\n"
+              "#EXT-X-ENDLIST\n");
 }
 
 static void test_empty_and_ended() {
   MediaPlaylist pl;
   pl.ended = true;
   assert_text(write_media_playlist(pl),
-                  "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n"
-                  "#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-ENDLIST\n");
+              "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n"
+              "#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-ENDLIST\n");
 }
 
 static void test_target_duration() {
@@ -75,14 +75,14 @@ static void test_master_playlist() {
   a.uri = "2/index.m3u8";
   pl.variants.push_back(a);
   assert_text(write_master_playlist(pl),
-                  "#EXTM3U\n"
-                  "#EXT-X-VERSION:3\n"
-                  "#EXT-X-INDEPENDENT-SEGMENTS\n"
-                  "#EXT-X-STREAM-INF:BANDWIDTH=1200000,CODECS=\"avc1.64001f,mp4a.40.2\","
-                  "RESOLUTION=1280x720,FRAME-RATE=30.000\n"
-                  "1_2/index.m3u8\n"
-                  "#EXT-X-STREAM-INF:BANDWIDTH=128000,CODECS=\"mp4a.40.2\"\n"
-                  "2/index.m3u8\n");
+              "#EXTM3U\n"
+              "#EXT-X-VERSION:3\n"
+              "#EXT-X-INDEPENDENT-SEGMENTS\n"
+              "#EXT-X-STREAM-INF:BANDWIDTH=1200000,CODECS=\"avc1.64001f,mp4a.40.2\","
+              "RESOLUTION=1280x720,FRAME-RATE=30.000\n"
+              "1_2/index.m3u8\n"
+              "#EXT-X-STREAM-INF:BANDWIDTH=128000,CODECS=\"mp4a.40.2\"\n"
+              "2/index.m3u8\n");
 }
 
 static void test_master_with_audio_group() {
@@ -102,13 +102,13 @@ static void test_master_with_audio_group() {
   v.uri = "1/index.m3u8";
   pl.variants.push_back(v);
   assert_text(write_master_playlist(pl),
-                  "#EXTM3U\n"
-                  "#EXT-X-VERSION:3\n"
-                  "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"English\",LANGUAGE=\"en\","
-                  "DEFAULT=YES,AUTOSELECT=YES,URI=\"2/index.m3u8\"\n"
-                  "#EXT-X-STREAM-INF:BANDWIDTH=500000,CODECS=\"avc1.42e01e,mp4a.40.2\","
-                  "AUDIO=\"aud\"\n"
-                  "1/index.m3u8\n");
+              "#EXTM3U\n"
+              "#EXT-X-VERSION:3\n"
+              "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"English\",LANGUAGE=\"en\","
+              "DEFAULT=YES,AUTOSELECT=YES,URI=\"2/index.m3u8\"\n"
+              "#EXT-X-STREAM-INF:BANDWIDTH=500000,CODECS=\"avc1.42e01e,mp4a.40.2\","
+              "AUDIO=\"aud\"\n"
+              "1/index.m3u8\n");
 }
 
 static void test_codec_strings() {

@@ -12,14 +12,14 @@ namespace estuary::hls {
 
 struct MediaSegmentEntry {
   uint64_t duration_ms = 0;
-  std::string uri;            // relative to the media playlist, e.g. "17.ts"
+  std::string uri;             // relative to the media playlist, e.g. "17.ts"
   bool discontinuity = false;  // writes #EXT-X-DISCONTINUITY before this segment
 };
 
 struct MediaPlaylist {
   int version = 3;
-  uint64_t media_sequence = 0;           // sequence number of segments[0]
-  uint64_t discontinuity_sequence = 0;   // written only when non-zero
+  uint64_t media_sequence = 0;          // sequence number of segments[0]
+  uint64_t discontinuity_sequence = 0;  // written only when non-zero
   // Whole seconds. 0 means: ceil of the longest segment listed. A live writer passes the longest
   // segment it ever produced, because RFC 8216 forbids the value to change during a session.
   uint64_t target_duration_s = 0;
@@ -28,7 +28,7 @@ struct MediaPlaylist {
   std::vector<MediaSegmentEntry> segments;
 };
 
-struct Rendition {  // one #EXT-X-MEDIA line
+struct Rendition {             // one #EXT-X-MEDIA line
   std::string type = "AUDIO";  // AUDIO or SUBTITLES
   std::string group_id;
   std::string name;
@@ -38,8 +38,8 @@ struct Rendition {  // one #EXT-X-MEDIA line
   std::string uri;  // omitted when empty (rendition muxed into the variant)
 };
 
-struct Variant {  // one #EXT-X-STREAM-INF
-  uint64_t bandwidth = 0;  // bits per second, peak
+struct Variant {              // one #EXT-X-STREAM-INF
+  uint64_t bandwidth = 0;     // bits per second, peak
   int width = 0, height = 0;  // RESOLUTION written when both > 0
   double frame_rate = 0;      // FRAME-RATE written when > 0
   std::string codecs;         // RFC 6381 list, e.g. "avc1.64001f,mp4a.40.2"; omitted when empty
