@@ -55,7 +55,10 @@ GRef<GBytes> xiph_laced(const std::vector<std::string> &headers) {
 GRef<GBytes> flac_init(const std::vector<std::string> &headers) {
   std::string out;
   for (const auto &h : headers) {
-    if (out.empty() && h.size() >= 13 && h.compare(0, 5, "\x7f" "FLAC") == 0) {
+    if (out.empty() && h.size() >= 13 &&
+        h.compare(0, 5,
+                  "\x7f"
+                  "FLAC") == 0) {
       out += h.substr(9);
     } else {
       out += h;

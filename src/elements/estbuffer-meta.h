@@ -20,10 +20,10 @@ enum class TrackType { kVideo, kAudio, kMeta };
 // What the caps of a pad say about a track. Parsed from caps only; no media is inspected.
 struct CodecInfo {
   TrackType type = TrackType::kMeta;
-  std::string codec;       // MistServer name: H264, HEVC, VP8, VP9, AV1, AAC, MP3, opus, ...
-  GRef<GBytes> init;       // codec private data (avcC, hvcC, AudioSpecificConfig, ...); may be null
+  std::string codec;  // MistServer name: H264, HEVC, VP8, VP9, AV1, AAC, MP3, opus, ...
+  GRef<GBytes> init;  // codec private data (avcC, hvcC, AudioSpecificConfig, ...); may be null
   guint width = 0, height = 0;
-  guint fpks = 0;          // from caps framerate; 0 when the caps do not say (measured later)
+  guint fpks = 0;  // from caps framerate; 0 when the caps do not say (measured later)
   guint channels = 0, rate = 0, size = 0;
 };
 

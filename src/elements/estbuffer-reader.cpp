@@ -61,8 +61,8 @@ BufferReader::Status BufferReader::next(ReadItem *item) {
     item->track_id = e.track_id;
     item->buffer = e.buffer;
     item->caps = e.caps;
-    item->caps_changed = !c.caps || (c.caps.get() != e.caps.get() &&
-                                     !gst_caps_is_equal(c.caps.get(), e.caps.get()));
+    item->caps_changed =
+        !c.caps || (c.caps.get() != e.caps.get() && !gst_caps_is_equal(c.caps.get(), e.caps.get()));
     if (item->caps_changed) c.caps = e.caps;
     item->keyframe = e.key;
     item->discont = e.discont;

@@ -22,8 +22,8 @@ namespace {
 // Codecs whose stream headers travel in caps and, flagged HEADER, again in-band: storing the
 // in-band copies would hand them to muxers twice.
 bool headers_in_caps(const CodecInfo &c) {
-  return c.init && (c.codec == "vorbis" || c.codec == "theora" || c.codec == "FLAC" ||
-                    c.codec == "opus");
+  return c.init &&
+         (c.codec == "vorbis" || c.codec == "theora" || c.codec == "FLAC" || c.codec == "opus");
 }
 
 }  // namespace
@@ -83,6 +83,24 @@ const BufferRing::Track *BufferRing::main_track_locked() const {
   return nullptr;
 }
 
+void BufferRing::await_pad() {
+  MutexLock l(&lock_);
+  awaited_pads_++;
+}
+
+BufferRing::EndResult BufferRing::unawait_pad(guint64 *generation) {
+  EndResult r;
+  {
+    MutexLock l(&lock_);
+    if (awaited_pads_ > 0) awaited_pads_--;
+    if (!ended_ && !epoch_started_ && epoch_ready_locked()) start_epoch_locked();
+    r = check_end_locked(generation);
+    g_cond_broadcast(&cond_);
+  }
+  notify();
+  return r;
+}
+
 guint BufferRing::bind_track(GstCaps *caps) {
   CodecInfo ci;
   if (!codec_info_from_caps(caps, &ci)) return 0;
@@ -120,6 +138,7 @@ void BufferRing::set_caps(guint id, GstCaps *caps) {
 
 BufferRing::PushResult BufferRing::push(guint id, GstBuffer *raw, gint64 rdts, gint64 rpts) {
   GRef<GstBuffer> buf = GRef<GstBuffer>::adopt(raw);
+  PushResult r = PushResult::kStored;
   {
     MutexLock l(&lock_);
     if (ended_) return PushResult::kEnded;
@@ -137,113 +156,159 @@ BufferRing::PushResult BufferRing::push(guint id, GstBuffer *raw, gint64 rdts, g
       GST_INFO("%s: source resumed", name_.c_str());
     }
     t->active = true;
-    const bool resumed = resumed_epoch_;
-    if (!epoch_started_) {
-      epoch_started_ = true;
-      if (!resumed) {
-        offset_ns_ = rt < 0 ? -rt : 0;
-      } else {
-        offset_ns_ = static_cast<gint64>(end_ns_) - rt;
-        discontinuities_ms_.push_back(end_ns_ / GST_MSECOND);
-      }
+    if (epoch_started_) {
+      r = store_locked(t, std::move(buf), rdts, rpts);
+    } else {
+      // The timeline offset of a source must come from its earliest decode time, which may be on
+      // a track that has not delivered yet (B-frame video starts with DTS < 0 while audio starts
+      // at 0). Hold the first buffers until every active track has one, or enough time passed.
+      pending_.push_back(Pending{id, std::move(buf), rdts, rpts});
+      if (!epoch_ready_locked()) return PushResult::kStored;
+      start_epoch_locked();
     }
-
-    // Stream time: decode time, kept non-decreasing per track (muxers require it).
-    gint64 st = GST_CLOCK_STIME_IS_VALID(rt)
-                    ? std::max<gint64>(rt + offset_ns_, 0)
-                    : static_cast<gint64>(t->entries ? t->last_ns : end_ns_);
-    const gint64 shift = (t->entries > 0 && st < static_cast<gint64>(t->last_ns))
-                             ? static_cast<gint64>(t->last_ns) - st
-                             : 0;
-    st += shift;
-    if (static_cast<guint64>(st) < settings_.cut_time_ms * GST_MSECOND) {
-      t->have_key = false;  // a video track restarts at a key once past the cut
-      return PushResult::kDropped;
-    }
-    const bool video = t->codec.type == TrackType::kVideo;
-    const bool key = !video || !GST_BUFFER_FLAG_IS_SET(buf.get(), GST_BUFFER_FLAG_DELTA_UNIT);
-    if (!key && !t->have_key) return PushResult::kDropped;  // undecodable without its key
-    t->have_key = true;
-    const bool discont = resumed && t->epoch_first;
-
-    // Put the buffer on the stream timeline; only copies metadata when someone else holds it.
-    GstClockTime dts = GST_BUFFER_DTS_IS_VALID(buf.get()) ? static_cast<GstClockTime>(st)
-                                                          : GST_CLOCK_TIME_NONE;
-    GstClockTime pts = GST_CLOCK_TIME_NONE;
-    if (GST_BUFFER_PTS_IS_VALID(buf.get())) {
-      pts = GST_CLOCK_STIME_IS_VALID(rpts)
-                ? static_cast<GstClockTime>(std::max<gint64>(rpts + offset_ns_ + shift, st))
-                : static_cast<GstClockTime>(st);
-      if (!GST_CLOCK_STIME_IS_VALID(rdts)) pts = st;
-    }
-    if (GST_BUFFER_DTS(buf.get()) != dts || GST_BUFFER_PTS(buf.get()) != pts ||
-        (discont && !GST_BUFFER_FLAG_IS_SET(buf.get(), GST_BUFFER_FLAG_DISCONT))) {
-      buf = GRef<GstBuffer>::adopt(gst_buffer_make_writable(buf.release()));
-      GST_BUFFER_DTS(buf.get()) = dts;
-      GST_BUFFER_PTS(buf.get()) = pts;
-      if (discont) GST_BUFFER_FLAG_SET(buf.get(), GST_BUFFER_FLAG_DISCONT);
-    }
-
-    const guint64 ust = static_cast<guint64>(st);
-    const guint64 seg_ns = settings_.segment_size_ms * GST_MSECOND;
-    const bool first_in_epoch = t->epoch_first;
-    const guint64 prev_ns = t->last_ns;
-    const bool have_prev = t->entries > 0 && !first_in_epoch;
-    const bool index_key = video ? key : (t->keys.empty() || first_in_epoch ||
-                                          ust - t->keys.back().time_ns >= seg_ns);
-    RingEntry e;
-    e.seq = seq_end_locked();
-    e.track_id = id;
-    e.buffer = buf;
-    e.caps = t->caps;
-    e.time_ns = ust;
-    e.key = key;
-    e.discont = discont;
-
-    t->entries++;
-    t->bytes += gst_buffer_get_size(buf.get());
-    if (t->entries == 1) t->first_ns = ust;
-    t->last_ns = ust;
-    if (GST_BUFFER_DURATION_IS_VALID(buf.get())) {
-      t->last_frame_ns = GST_BUFFER_DURATION(buf.get());
-    } else if (have_prev) {
-      t->last_frame_ns = ust - prev_ns;
-    }
-    end_ns_ = std::max(end_ns_, ust + t->last_frame_ns);
-    t->epoch_first = false;
-
-    if (index_key) {
-      KeyRecord k;
-      k.seq = e.seq;
-      k.time_ns = ust;
-      k.discont = discont;
-      k.segment_start = !t->have_segment || discont || ust - t->segment_start_ns >= seg_ns;
-      if (k.segment_start) {
-        t->segment_start_ns = ust;
-        t->have_segment = true;
-      }
-      t->keys.push_back(k);
-    }
-    if (!t->keys.empty()) {
-      KeyRecord &k = t->keys.back();
-      k.frames++;
-      k.last_ns = ust;
-      if (have_prev) {
-        const guint64 fms = (ust - prev_ns) / GST_MSECOND;
-        k.frame_ms_min = std::min(k.frame_ms_min, fms);
-        k.frame_ms_max = std::max(k.frame_ms_max, fms);
-      }
-      if (GST_CLOCK_TIME_IS_VALID(pts)) {
-        const gint64 bfr = (static_cast<gint64>(pts) - st) / static_cast<gint64>(GST_MSECOND);
-        k.bfr_ms_min = std::min(k.bfr_ms_min, bfr);
-        k.bfr_ms_max = std::max(k.bfr_ms_max, bfr);
-      }
-    }
-    entries_.push_back(std::move(e));
-    trim_locked();
     g_cond_broadcast(&cond_);
   }
   notify();
+  return r;
+}
+
+bool BufferRing::epoch_ready_locked() const {
+  if (pending_.empty()) return false;
+  gint64 lo = G_MAXINT64, hi = G_MININT64;
+  for (const auto &p : pending_) {
+    const gint64 rt = GST_CLOCK_STIME_IS_VALID(p.rdts) ? p.rdts : p.rpts;
+    lo = std::min(lo, rt);
+    hi = std::max(hi, rt);
+  }
+  const guint64 wait_ms = settings_.live ? kEpochWaitLiveMs : kEpochWaitVodMs;
+  if (hi - lo >= static_cast<gint64>(wait_ms * GST_MSECOND)) return true;
+  if (awaited_pads_ > 0) return false;
+  for (const auto &t : tracks_) {
+    if (!t.active) continue;
+    bool has = false;
+    for (const auto &p : pending_) has |= p.track == t.id;
+    if (!has) return false;
+  }
+  return true;
+}
+
+void BufferRing::start_epoch_locked() {
+  gint64 first = G_MAXINT64;
+  for (const auto &p : pending_) {
+    first = std::min(first, GST_CLOCK_STIME_IS_VALID(p.rdts) ? p.rdts : p.rpts);
+  }
+  epoch_started_ = true;
+  if (!resumed_epoch_) {
+    offset_ns_ = first < 0 ? -first : 0;
+  } else {
+    offset_ns_ = static_cast<gint64>(end_ns_) - first;
+    discontinuities_ms_.push_back(end_ns_ / GST_MSECOND);
+  }
+  GST_DEBUG("%s: source timeline offset %" G_GINT64_FORMAT " ns", name_.c_str(), offset_ns_);
+  std::deque<Pending> pending;
+  pending.swap(pending_);
+  for (auto &p : pending) {
+    if (Track *t = track_locked(p.track)) store_locked(t, std::move(p.buf), p.rdts, p.rpts);
+  }
+}
+
+BufferRing::PushResult BufferRing::store_locked(Track *t, GRef<GstBuffer> buf, gint64 rdts,
+                                                gint64 rpts) {
+  const guint id = t->id;
+  const gint64 rt = GST_CLOCK_STIME_IS_VALID(rdts) ? rdts : rpts;
+  const bool resumed = resumed_epoch_;
+  // Stream time: decode time, kept non-decreasing per track (muxers require it).
+  gint64 st = GST_CLOCK_STIME_IS_VALID(rt) ? std::max<gint64>(rt + offset_ns_, 0)
+                                           : static_cast<gint64>(t->entries ? t->last_ns : end_ns_);
+  const gint64 shift = (t->entries > 0 && st < static_cast<gint64>(t->last_ns))
+                           ? static_cast<gint64>(t->last_ns) - st
+                           : 0;
+  st += shift;
+  if (static_cast<guint64>(st) < settings_.cut_time_ms * GST_MSECOND) {
+    t->have_key = false;  // a video track restarts at a key once past the cut
+    return PushResult::kDropped;
+  }
+  const bool video = t->codec.type == TrackType::kVideo;
+  const bool key = !video || !GST_BUFFER_FLAG_IS_SET(buf.get(), GST_BUFFER_FLAG_DELTA_UNIT);
+  if (!key && !t->have_key) return PushResult::kDropped;  // undecodable without its key
+  t->have_key = true;
+  const bool discont = resumed && t->epoch_first;
+
+  // Put the buffer on the stream timeline; only copies metadata when someone else holds it.
+  GstClockTime dts =
+      GST_BUFFER_DTS_IS_VALID(buf.get()) ? static_cast<GstClockTime>(st) : GST_CLOCK_TIME_NONE;
+  GstClockTime pts = GST_CLOCK_TIME_NONE;
+  if (GST_BUFFER_PTS_IS_VALID(buf.get())) {
+    pts = GST_CLOCK_STIME_IS_VALID(rpts)
+              ? static_cast<GstClockTime>(std::max<gint64>(rpts + offset_ns_ + shift, st))
+              : static_cast<GstClockTime>(st);
+    if (!GST_CLOCK_STIME_IS_VALID(rdts)) pts = st;
+  }
+  if (GST_BUFFER_DTS(buf.get()) != dts || GST_BUFFER_PTS(buf.get()) != pts ||
+      (discont && !GST_BUFFER_FLAG_IS_SET(buf.get(), GST_BUFFER_FLAG_DISCONT))) {
+    buf = GRef<GstBuffer>::adopt(gst_buffer_make_writable(buf.release()));
+    GST_BUFFER_DTS(buf.get()) = dts;
+    GST_BUFFER_PTS(buf.get()) = pts;
+    if (discont) GST_BUFFER_FLAG_SET(buf.get(), GST_BUFFER_FLAG_DISCONT);
+  }
+
+  const guint64 ust = static_cast<guint64>(st);
+  const guint64 seg_ns = settings_.segment_size_ms * GST_MSECOND;
+  const bool first_in_epoch = t->epoch_first;
+  const guint64 prev_ns = t->last_ns;
+  const bool have_prev = t->entries > 0 && !first_in_epoch;
+  const bool index_key =
+      video ? key : (t->keys.empty() || first_in_epoch || ust - t->keys.back().time_ns >= seg_ns);
+  RingEntry e;
+  e.seq = seq_end_locked();
+  e.track_id = id;
+  e.buffer = buf;
+  e.caps = t->caps;
+  e.time_ns = ust;
+  e.key = key;
+  e.discont = discont;
+
+  t->entries++;
+  t->bytes += gst_buffer_get_size(buf.get());
+  if (t->entries == 1) t->first_ns = ust;
+  t->last_ns = ust;
+  if (GST_BUFFER_DURATION_IS_VALID(buf.get())) {
+    t->last_frame_ns = GST_BUFFER_DURATION(buf.get());
+  } else if (have_prev) {
+    t->last_frame_ns = ust - prev_ns;
+  }
+  end_ns_ = std::max(end_ns_, ust + t->last_frame_ns);
+  t->epoch_first = false;
+
+  if (index_key) {
+    KeyRecord k;
+    k.seq = e.seq;
+    k.time_ns = ust;
+    k.discont = discont;
+    k.segment_start = !t->have_segment || discont || ust - t->segment_start_ns >= seg_ns;
+    if (k.segment_start) {
+      t->segment_start_ns = ust;
+      t->have_segment = true;
+    }
+    t->keys.push_back(k);
+  }
+  if (!t->keys.empty()) {
+    KeyRecord &k = t->keys.back();
+    k.frames++;
+    k.last_ns = ust;
+    if (have_prev) {
+      const guint64 fms = (ust - prev_ns) / GST_MSECOND;
+      k.frame_ms_min = std::min(k.frame_ms_min, fms);
+      k.frame_ms_max = std::max(k.frame_ms_max, fms);
+    }
+    if (GST_CLOCK_TIME_IS_VALID(pts)) {
+      const gint64 bfr = (static_cast<gint64>(pts) - st) / static_cast<gint64>(GST_MSECOND);
+      k.bfr_ms_min = std::min(k.bfr_ms_min, bfr);
+      k.bfr_ms_max = std::max(k.bfr_ms_max, bfr);
+    }
+  }
+  entries_.push_back(std::move(e));
+  trim_locked();
   return PushResult::kStored;
 }
 
@@ -318,33 +383,40 @@ BufferRing::EndResult BufferRing::end_track(guint id, guint64 *generation) {
   EndResult r;
   {
     MutexLock l(&lock_);
-    if (ended_) return EndResult::kEnded;
     if (Track *t = track_locked(id)) t->active = false;
-    for (const auto &t : tracks_) {
-      if (t.active) return EndResult::kRunning;
-    }
-    if (!settings_.resume) {
-      ended_ = true;
-      r = EndResult::kEnded;
-      GST_INFO("%s: source stopped, buffer ends", name_.c_str());
-    } else {
-      stopped_ = true;
-      // The next source starts a new epoch: shifted timeline, tracks restart at a key.
-      epoch_started_ = false;
-      resumed_epoch_ = true;
-      for (auto &t : tracks_) {
-        t.have_key = false;
-        t.epoch_first = true;
-      }
-      if (generation) *generation = ++stop_generation_;
-      r = EndResult::kStopped;
-      GST_INFO("%s: source stopped, waiting %" G_GUINT64_FORMAT " ms for it to resume",
-               name_.c_str(), settings_.resume_time_ms);
-    }
+    // Buffers held for the timeline offset go in now if this track was the one awaited.
+    if (!ended_ && !epoch_started_ && epoch_ready_locked()) start_epoch_locked();
+    r = check_end_locked(generation);
     g_cond_broadcast(&cond_);
   }
   notify();
   return r;
+}
+
+// The source has stopped when no track is active and no pad is still to bind one.
+BufferRing::EndResult BufferRing::check_end_locked(guint64 *generation) {
+  if (ended_ || stopped_ || awaited_pads_ > 0 || tracks_.empty()) return EndResult::kRunning;
+  for (const auto &t : tracks_) {
+    if (t.active) return EndResult::kRunning;
+  }
+  if (!epoch_started_ && !pending_.empty()) start_epoch_locked();
+  if (!settings_.resume) {
+    ended_ = true;
+    GST_INFO("%s: source stopped, buffer ends", name_.c_str());
+    return EndResult::kEnded;
+  }
+  stopped_ = true;
+  // The next source starts a new epoch: shifted timeline, tracks restart at a key.
+  epoch_started_ = false;
+  resumed_epoch_ = true;
+  for (auto &t : tracks_) {
+    t.have_key = false;
+    t.epoch_first = true;
+  }
+  if (generation) *generation = ++stop_generation_;
+  GST_INFO("%s: source stopped, waiting %" G_GUINT64_FORMAT " ms for it to resume", name_.c_str(),
+           settings_.resume_time_ms);
+  return EndResult::kStopped;
 }
 
 bool BufferRing::expire(guint64 generation) {

@@ -66,6 +66,12 @@ class BufferRing {
   guint64 window_ms() const;
 
   // --- Producer side (pad streaming threads).
+  enum class EndResult { kRunning, kStopped, kEnded };
+  // A pad exists that has not bound a track yet: the start of the timeline waits for it (see
+  // push()). Each await_pad() is matched by one unawait_pad() once the pad bound a track, was
+  // refused, reached EOS without caps or was released.
+  void await_pad();
+  EndResult unawait_pad(guint64 *generation);  // see end_track()
   // A pad got its first caps: returns the track id (from 1), reusing a track that reached EOS
   // with the same type and codec (resume), or 0 when the caps are not storable or the buffer ended.
   guint bind_track(GstCaps *caps);
@@ -77,10 +83,10 @@ class BufferRing {
   // a resume the new source is shifted to continue where the old one ended. When the buffer's
   // timestamps must change it is made writable first (a cheap metadata copy if shared).
   PushResult push(guint track, GstBuffer *buf, gint64 running_dts, gint64 running_pts);
-  enum class EndResult { kRunning, kStopped, kEnded };
-  // The track's pad reached EOS (or was released). When it was the last active track the source
-  // has stopped: kEnded without resume, else kStopped and the caller calls expire(generation)
-  // after resume-time.
+  // The track's pad reached EOS (or was released). When no track is active any more and no pad
+  // is still to bind one, the source has stopped: kEnded without resume (post EOS), else kStopped
+  // and the caller calls expire(generation) after resume-time. Each is returned once; kRunning
+  // means nothing changed.
   EndResult end_track(guint track, guint64 *generation);
   // Ends the buffer if it is still stopped since `generation`. Returns true if it ended now.
   bool expire(guint64 generation);
@@ -106,8 +112,8 @@ class BufferRing {
     CodecInfo codec;
     GRef<GstCaps> caps;
     bool active = true;
-    bool have_key = false;   // in this epoch; video deltas before the first key are dropped
-    bool epoch_first = true; // next stored buffer is this track's first of the epoch
+    bool have_key = false;    // in this epoch; video deltas before the first key are dropped
+    bool epoch_first = true;  // next stored buffer is this track's first of the epoch
     guint64 entries = 0, bytes = 0;
     guint64 first_ns = 0, last_ns = 0;
     guint64 last_frame_ns = 0;  // duration of the last frame, for the stream end
@@ -116,8 +122,24 @@ class BufferRing {
     bool have_segment = false;
   };
 
+  // A buffer held until the source's timeline offset is known (see push()).
+  struct Pending {
+    guint track = 0;
+    GRef<GstBuffer> buf;
+    gint64 rdts = 0, rpts = 0;
+  };
+  // How far (running time) the first buffers of a source may spread before the timeline offset
+  // is fixed even though some pad or track has not delivered yet (e.g. sparse subtitles, or an
+  // encoder still in its lookahead). VoD inputs run faster than real time, so they may wait more.
+  static constexpr guint64 kEpochWaitLiveMs = 2000;
+  static constexpr guint64 kEpochWaitVodMs = 10000;
+
   // All *_locked methods need lock_.
   Track *track_locked(guint id);
+  bool epoch_ready_locked() const;
+  void start_epoch_locked();
+  EndResult check_end_locked(guint64 *generation);
+  PushResult store_locked(Track *t, GRef<GstBuffer> buf, gint64 rdts, gint64 rpts);
   const Track *main_track_locked() const;
   void trim_locked();
   void drop_front_locked(guint64 seq);
@@ -140,11 +162,13 @@ class BufferRing {
   guint64 first_seq_ = 0;
   std::vector<Track> tracks_;  // sorted by id
   guint next_track_id_ = 1;
-  bool epoch_started_ = false;  // the first buffer of the current source has arrived
-  bool resumed_epoch_ = false;  // the current source is a resumed one (not the first)
-  gint64 offset_ns_ = 0;        // running time -> stream time
-  guint64 end_ns_ = 0;          // end of the latest stored frame, on the stream timeline
-  bool stopped_ = false;        // all tracks reached EOS, waiting resume-time for a new source
+  bool epoch_started_ = false;   // the current source's timeline offset is fixed
+  std::deque<Pending> pending_;  // first buffers of a source, before epoch_started_
+  guint awaited_pads_ = 0;       // pads without a track yet
+  bool resumed_epoch_ = false;   // the current source is a resumed one (not the first)
+  gint64 offset_ns_ = 0;         // running time -> stream time
+  guint64 end_ns_ = 0;           // end of the latest stored frame, on the stream timeline
+  bool stopped_ = false;         // all tracks reached EOS, waiting resume-time for a new source
   bool ended_ = false;
   guint64 stop_generation_ = 0;
   std::vector<guint64> discontinuities_ms_;

@@ -15,7 +15,8 @@ namespace {
 // State of one sink pad; touched by the pad's streaming thread, and by release_pad under the
 // pad's stream lock.
 struct PadState {
-  guint track = 0;  // 0 until the first storable caps
+  guint track = 0;      // 0 until the first storable caps
+  bool awaited = true;  // the ring waits for this pad's first caps (BufferRing::await_pad)
   GstSegment segment;
   bool eos = false;
 };
@@ -54,7 +55,9 @@ const char *const kSinkCaps =
 GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink_%u", GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS(kSinkCaps));
 
-PadState *pad_state(GstPad *pad) { return static_cast<PadState *>(gst_pad_get_element_private(pad)); }
+PadState *pad_state(GstPad *pad) {
+  return static_cast<PadState *>(gst_pad_get_element_private(pad));
+}
 
 gint64 running_time(const GstSegment &seg, GstClockTime ts) {
   if (!GST_CLOCK_TIME_IS_VALID(ts) || seg.format != GST_FORMAT_TIME) {
@@ -87,9 +90,10 @@ struct ExpiryData {
 gboolean on_expiry(GstClock *, GstClockTime, GstClockID, gpointer data) {
   auto *d = static_cast<ExpiryData *>(data);
   if (d->ring->expire(d->generation)) {
-    GRef<GstElement> element = GRef<GstElement>::adopt(
-        static_cast<GstElement *>(g_weak_ref_get(&d->element)));
-    if (element) gst_element_post_message(element.get(), gst_message_new_eos(GST_OBJECT(element.get())));
+    GRef<GstElement> element =
+        GRef<GstElement>::adopt(static_cast<GstElement *>(g_weak_ref_get(&d->element)));
+    if (element)
+      gst_element_post_message(element.get(), gst_message_new_eos(GST_OBJECT(element.get())));
   }
   return TRUE;
 }
@@ -105,8 +109,8 @@ void free_expiry(gpointer data) {
 void schedule_expiry(EstBuffer *self, guint64 generation) {
   GRef<GstClock> clock = GRef<GstClock>::adopt(gst_system_clock_obtain());
   const guint64 ms = self->state->ring->settings().resume_time_ms;
-  GstClockID id = gst_clock_new_single_shot_id(clock.get(),
-                                               gst_clock_get_time(clock.get()) + ms * GST_MSECOND);
+  GstClockID id =
+      gst_clock_new_single_shot_id(clock.get(), gst_clock_get_time(clock.get()) + ms * GST_MSECOND);
   auto *d = new ExpiryData{self->state->ring, {}, generation};
   g_weak_ref_init(&d->element, self);
   GstClockID old;
@@ -121,11 +125,8 @@ void schedule_expiry(EstBuffer *self, guint64 generation) {
   gst_clock_id_wait_async(id, on_expiry, d, free_expiry);
 }
 
-void end_pad(EstBuffer *self, PadState *ps) {
-  if (ps->eos || !ps->track) return;
-  ps->eos = true;
-  guint64 generation = 0;
-  switch (self->state->ring->end_track(ps->track, &generation)) {
+void handle_end(EstBuffer *self, BufferRing::EndResult r, guint64 generation) {
+  switch (r) {
     case BufferRing::EndResult::kEnded:
       gst_element_post_message(GST_ELEMENT(self), gst_message_new_eos(GST_OBJECT(self)));
       break;
@@ -135,6 +136,23 @@ void end_pad(EstBuffer *self, PadState *ps) {
     case BufferRing::EndResult::kRunning:
       break;
   }
+}
+
+void unawait(EstBuffer *self, PadState *ps) {
+  if (!ps->awaited) return;
+  ps->awaited = false;
+  guint64 generation = 0;
+  const auto r = self->state->ring->unawait_pad(&generation);  // sets generation first
+  handle_end(self, r, generation);
+}
+
+void end_pad(EstBuffer *self, PadState *ps) {
+  unawait(self, ps);
+  if (ps->eos || !ps->track) return;
+  ps->eos = true;
+  guint64 generation = 0;
+  const auto r = self->state->ring->end_track(ps->track, &generation);  // sets generation first
+  handle_end(self, r, generation);
 }
 
 GstFlowReturn sink_chain(GstPad *pad, GstObject *parent, GstBuffer *buf) {
@@ -166,6 +184,7 @@ gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
         return TRUE;
       }
       ps->track = self->state->ring->bind_track(caps);
+      unawait(self, ps);
       if (!ps->track) GST_WARNING_OBJECT(pad, "refusing caps %" GST_PTR_FORMAT, caps);
       return ps->track != 0;
     }
@@ -204,6 +223,7 @@ GstPad *request_new_pad(GstElement *element, GstPadTemplate *templ, const gchar 
   auto *ps = new PadState;
   gst_segment_init(&ps->segment, GST_FORMAT_TIME);
   gst_pad_set_element_private(pad, ps);
+  self->state->ring->await_pad();
   // The pad may outlive the element's bookkeeping; free the state with the pad.
   g_object_set_data_full(G_OBJECT(pad), "estbuffer-pad-state", ps, free_pad_state);
   gst_pad_set_chain_function(pad, sink_chain);
@@ -312,8 +332,8 @@ static void est_buffer_class_init(EstBufferClass *klass) {
   gobject_class->constructed = est_buffer_constructed;
   gobject_class->finalize = est_buffer_finalize;
   const RingSettings d;
-  const auto flags =
-      static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+  const auto flags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                              GST_PARAM_MUTABLE_PLAYING);
   g_object_class_install_property(
       gobject_class, PROP_BUFFER_TIME,
       g_param_spec_uint64("buffer-time", "Buffer time",

@@ -9,10 +9,10 @@ using estuary::StreamMeta;
 using estuary::TrackType;
 
 // g_assert_cmpstr on std::string temporaries would read freed memory.
-#define assert_str(a, b)                                   \
-  do {                                                     \
-    const std::string a_ = (a), b_ = (b);                  \
-    g_assert_cmpstr(a_.c_str(), ==, b_.c_str());           \
+#define assert_str(a, b)                         \
+  do {                                           \
+    const std::string a_ = (a), b_ = (b);        \
+    g_assert_cmpstr(a_.c_str(), ==, b_.c_str()); \
   } while (0)
 
 static std::string bytes_hex(GBytes *b) {
@@ -44,8 +44,7 @@ static void test_video_audio_meta() {
 
   g_assert_true(v->codec.type == TrackType::kVideo);
   g_assert_cmpstr(v->codec.codec.c_str(), ==, "H264");
-  assert_str(bytes_hex(v->codec.init.get()),
-                  "014d401effe10005674d401e9a01000468ee3c80");
+  assert_str(bytes_hex(v->codec.init.get()), "014d401effe10005674d401e9a01000468ee3c80");
   g_assert_cmpuint(v->codec.width, ==, 640);
   g_assert_cmpuint(v->codec.height, ==, 360);
   g_assert_cmpuint(v->fpks, ==, 30000);
@@ -113,9 +112,10 @@ static void test_video_audio_meta() {
 static void test_bframes_and_measured_fps() {
   GstElement *e = test::make_buffer();
   // No framerate in caps: fps is measured. 25 fps, a B-frame pattern offsets PTS by 0/80 ms.
-  GstHarness *h = test::add_track(
-      e, "video/x-h264, stream-format=avc, alignment=au, width=320, height=240, "
-         "framerate=0/1, codec_data=(buffer)01");
+  GstHarness *h =
+      test::add_track(e,
+                      "video/x-h264, stream-format=avc, alignment=au, width=320, height=240, "
+                      "framerate=0/1, codec_data=(buffer)01");
   for (guint i = 0; i < 51; i++) {
     gst_harness_push(h, test::frame(i * 40, i % 25 == 0, 40, 500, (i % 3) ? 80 : 0));
   }
@@ -177,15 +177,19 @@ static void test_init_from_stream_headers() {
       "audio/x-vorbis, channels=2, rate=44100, "
       "streamheader=(buffer)< 01766f72626973, 03766f72626973, 05766f72626973aa >");
   assert_str(bytes_hex(vorbis.init.get()),
-                  "020707" "01766f72626973" "03766f72626973" "05766f72626973aa");
+             "020707"
+             "01766f72626973"
+             "03766f72626973"
+             "05766f72626973aa");
   // FLAC: the Ogg mapping header is stripped, leaving "fLaC" + metadata blocks.
   std::string streaminfo(68, '0');
-  std::string caps = "audio/x-flac, channels=2, rate=44100, streamheader=(buffer)< "
-                     "7f464c414301000002664c614300000022" + streaminfo + ", 8400000401020304 >";
+  std::string caps =
+      "audio/x-flac, channels=2, rate=44100, streamheader=(buffer)< "
+      "7f464c414301000002664c614300000022" +
+      streaminfo + ", 8400000401020304 >";
   CodecInfo flac = parse(caps.c_str());
   g_assert_cmpstr(flac.codec.c_str(), ==, "FLAC");
-  assert_str(bytes_hex(flac.init.get()),
-                  "664c614300000022" + streaminfo + "8400000401020304");
+  assert_str(bytes_hex(flac.init.get()), "664c614300000022" + streaminfo + "8400000401020304");
   // Opus: OpusHead.
   CodecInfo opus = parse(
       "audio/x-opus, channels=2, rate=48000, "

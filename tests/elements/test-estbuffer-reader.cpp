@@ -26,8 +26,10 @@ static void test_latest_key() {
     g_assert_cmpuint(it.time_ms, >=, 1990);  // audio queued just before the key is not read
     if (it.track_id == 1) video++;
     if (it.track_id == 2) {
-      if (audio == 0) audio_caps_seen = it.caps_changed;
-      else g_assert_false(it.caps_changed);
+      if (audio == 0)
+        audio_caps_seen = it.caps_changed;
+      else
+        g_assert_false(it.caps_changed);
       audio++;
     }
   }
@@ -182,8 +184,9 @@ static void test_track_filter_and_caps_change() {
   test::drain(&all);
   // New resolution mid-stream: readers are told with the first buffer after the change.
   gst_harness_set_src_caps_str(
-      hv, "video/x-h264, stream-format=avc, alignment=au, width=1280, height=720, "
-          "framerate=30/1, codec_data=(buffer)0164001fffe1");
+      hv,
+      "video/x-h264, stream-format=avc, alignment=au, width=1280, height=720, "
+      "framerate=30/1, codec_data=(buffer)0164001fffe1");
   test::push_video(hv, 1000, 30);
   auto items = test::drain(&all);
   g_assert_cmpuint(items.size(), ==, 30);

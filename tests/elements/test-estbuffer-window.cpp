@@ -3,7 +3,9 @@
 
 using estuary::StreamMeta;
 
-static void set_u64(GstElement *e, const char *prop, guint64 v) { g_object_set(e, prop, v, nullptr); }
+static void set_u64(GstElement *e, const char *prop, guint64 v) {
+  g_object_set(e, prop, v, nullptr);
+}
 
 static void test_key_index_segments() {
   GstElement *e = test::make_buffer();
