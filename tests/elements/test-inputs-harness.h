@@ -22,6 +22,7 @@ struct PadRecord {
   guint buffers = 0;
   GstClockTime first_pts = GST_CLOCK_TIME_NONE;
   GstClockTime last_pts = GST_CLOCK_TIME_NONE;
+  std::string first_bytes;  // up to 256 bytes of the first buffer (subtitle text)
 };
 
 struct RunResult {
@@ -58,7 +59,12 @@ inline GstPadProbeReturn record_probe(GstPad *pad, GstPadProbeInfo *info, gpoint
   if (!record) return GST_PAD_PROBE_OK;
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
-    record->buffers++;
+    if (record->buffers++ == 0) {
+      BufferMap map(buffer, GST_MAP_READ);
+      if (map.ok())
+        record->first_bytes.assign(reinterpret_cast<const char *>(map.data()),
+                                   std::min<gsize>(map.size(), 256));
+    }
     GstClockTime pts = GST_BUFFER_PTS(buffer);
     if (GST_CLOCK_TIME_IS_VALID(pts)) {
       if (!GST_CLOCK_TIME_IS_VALID(record->first_pts) || pts < record->first_pts)

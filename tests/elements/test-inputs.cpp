@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "pipelines/input-adts.h"
 #include "pipelines/input-folder.h"
 #include "pipelines/input-pads.h"
 #include "pipelines/input-subtitle.h"
@@ -162,7 +163,52 @@ void test_subtitles() {
     g_assert_cmpuint(pad->buffers, ==, 2);
     g_assert_cmpuint(pad->first_pts, ==, 500 * GST_MSECOND);
     g_assert_cmpuint(pad->last_pts, ==, 2 * GST_SECOND);
+    g_assert_cmpstr(pad->first_bytes.c_str(), ==, "Hello world");
   }
+  // SubRip inside Matroska arrives as Pango markup and leaves as plain text.
+  RunResult r = run_clip("subs.mkv", {"video_0", "audio_0", "subtitle_0"});
+  assert_h264(r.pad("video_0"));
+  assert_aac(r.pad("audio_0"));
+  const PadRecord *pad = r.pad("subtitle_0");
+  g_assert_cmpstr(gst_structure_get_string(caps_structure(pad), "format"), ==, "utf8");
+  g_assert_cmpuint(pad->buffers, ==, 2);
+  // ffmpeg shifts every track by the AAC priming delay (~21 ms).
+  g_assert_cmpuint(abs_diff(pad->first_pts, 500 * GST_MSECOND), <, 50 * GST_MSECOND);
+  g_assert_cmpstr(pad->first_bytes.c_str(), ==, "Hello world");
+}
+
+// Three ADTS frames (48 kHz, one raw block each) behind an ID3v2 tag, fed whole and byte by byte.
+void test_adts_scanner() {
+  std::vector<guint8> file = {'I', 'D', '3', 4, 0, 0, 0, 0, 0, 5, 1, 2, 3, 4, 5};
+  for (int i = 0; i < 3; i++) {
+    const guint frame_bytes = 7 + 10;
+    const guint8 header[7] = {0xff, 0xf1, 0x4c, static_cast<guint8>(0x80 | (frame_bytes >> 11)),
+                              static_cast<guint8>(frame_bytes >> 3),
+                              static_cast<guint8>(((frame_bytes & 7) << 5) | 0x1f), 0xfc};
+    file.insert(file.end(), header, header + 7);
+    file.insert(file.end(), 10, 0x21);
+  }
+  const GstClockTime expected = gst_util_uint64_scale(3 * 1024, GST_SECOND, 48000);
+  AdtsDurationScanner whole;
+  g_assert_true(whole.feed(file.data(), file.size()));
+  g_assert_cmpuint(whole.frames(), ==, 3);
+  g_assert_cmpuint(whole.duration(), ==, expected);
+  AdtsDurationScanner bytewise;
+  for (guint8 b : file) bytewise.feed(&b, 1);
+  g_assert_cmpuint(bytewise.frames(), ==, 3);
+  g_assert_cmpuint(bytewise.duration(), ==, expected);
+  // Trailing junk stops counting without losing what was counted.
+  const guint8 junk[12] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb};
+  g_assert_false(whole.feed(junk, sizeof junk));
+  g_assert_cmpuint(whole.frames(), ==, 3);
+  AdtsDurationScanner none;
+  g_assert_false(none.feed(junk, sizeof junk));
+  g_assert_cmpuint(none.duration(), ==, GST_CLOCK_TIME_NONE);
+  // A frame length below the header size is corrupt, not an endless loop.
+  const guint8 tiny[10] = {0xff, 0xf1, 0x4c, 0x80, 0x00, 0x1f, 0xfc, 0, 0, 0};
+  AdtsDurationScanner corrupt;
+  g_assert_false(corrupt.feed(tiny, sizeof tiny));
+  g_assert_cmpuint(corrupt.frames(), ==, 0);
 }
 
 void test_missing_and_garbage() {
@@ -354,6 +400,7 @@ int main(int argc, char **argv) {
   g_media = make_media(&g_skip_reason);
   g_test_add_func("/inputs/registry", test_registry);
   g_test_add_func("/inputs/markup-and-cues", test_markup_and_cues);
+  g_test_add_func("/inputs/adts-scanner", test_adts_scanner);
   g_test_add_func("/inputs/h264-aac-containers", test_mp4);
   g_test_add_func("/inputs/webm", test_webm);
   g_test_add_func("/inputs/mp3", test_mp3);
