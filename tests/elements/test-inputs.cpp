@@ -109,6 +109,21 @@ void test_webm() {
   assert_caps_name(r.pad("audio_0"), "audio/x-opus");
 }
 
+void test_hevc() {
+  if (!need_media()) return;
+  for (const char *clip : {"hevc.mp4", "hevc.ts"}) {  // hvc1 in MP4, byte-stream in TS
+    g_test_message("clip %s", clip);
+    RunResult r = run_clip(clip, {"video_0", "audio_0"});
+    const GstStructure *s = caps_structure(r.pad("video_0"));
+    g_assert_cmpstr(gst_structure_get_name(s), ==, "video/x-h265");
+    const char *format = gst_structure_get_string(s, "stream-format");
+    g_assert_true(g_strcmp0(format, "hvc1") == 0 || g_strcmp0(format, "hev1") == 0);
+    g_assert_cmpstr(gst_structure_get_string(s, "alignment"), ==, "au");
+    assert_codec_data(s);
+    assert_aac(r.pad("audio_0"));
+  }
+}
+
 void test_mp3() {
   if (!need_media()) return;
   RunResult r = run_clip("clip.mp3", {"audio_0"});
@@ -403,6 +418,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/inputs/adts-scanner", test_adts_scanner);
   g_test_add_func("/inputs/h264-aac-containers", test_mp4);
   g_test_add_func("/inputs/webm", test_webm);
+  g_test_add_func("/inputs/hevc", test_hevc);
   g_test_add_func("/inputs/mp3", test_mp3);
   g_test_add_func("/inputs/adts", test_adts);
   g_test_add_func("/inputs/ogg", test_ogg);

@@ -29,6 +29,9 @@ make_one() {
     subs.mkv)  "$0" "$out" clip.srt
                ff $video $audio -i "$out/clip.srt" -map 0:v -map 1:a -map 2:s $x264 -c:a aac -ac 2 \
                  -b:a 96k -c:s srt -shortest "$out/$1" ;;
+    hevc.mp4|hevc.ts)
+               ff $video $audio -c:v libx265 -preset ultrafast -pix_fmt yuv420p -g 25 \
+                 -x265-params log-level=error -c:a aac -ac 2 -b:a 96k -shortest "$out/$1" ;;
     clip.flv)  ff $video $audio $x264 -c:a aac -ac 2 -b:a 96k -shortest "$out/$1" ;;
     clip.ts)   ff $video $audio $x264 -c:a aac -ac 2 -b:a 96k -shortest "$out/$1" ;;
     clip.mp3)  ff $audio -c:a libmp3lame -b:a 128k "$out/$1" ;;
@@ -50,7 +53,8 @@ make_one() {
 }
 
 if [ $# -eq 0 ]; then
-  set -- clip.mp4 clip.mov clip.mkv subs.mkv clip.webm clip.flv clip.ts clip.mp3 clip.aac vorbis.ogg \
-    opus.ogg theora.ogg clip.wav clip.flac clip.srt clip.vtt garbage.mp4
+  set -- clip.mp4 clip.mov clip.mkv subs.mkv clip.webm hevc.mp4 hevc.ts clip.flv clip.ts \
+    clip.mp3 clip.aac vorbis.ogg opus.ogg theora.ogg clip.wav clip.flac clip.srt clip.vtt \
+    garbage.mp4
 fi
 for name in "$@"; do make_one "$name"; done
