@@ -21,9 +21,9 @@ class AdtsDurationScanner {
 
  private:
   bool stopped_ = false;
-  bool started_ = false;   // past the optional ID3 tag
-  std::string header_;     // bytes of a header or ID3 tag split across feeds
-  guint64 skip_ = 0;       // bytes left of the current frame or tag
+  bool started_ = false;  // past the optional ID3 tag
+  std::string header_;    // bytes of a header or ID3 tag split across feeds
+  guint64 skip_ = 0;      // bytes left of the current frame or tag
   guint64 frames_ = 0;
   guint64 samples_ = 0;
   guint rate_ = 0;

@@ -93,8 +93,7 @@ GstElement *input_file_build(const InputDescriptor &input, std::string_view sour
   std::string head;
   if (!input_file_read_head(path, kTypefindBytes, &head, error)) return nullptr;
   if (head.empty()) {
-    g_set_error(error, ESTUARY_INPUT_ERROR, INPUT_ERROR_UNSUPPORTED, "'%s' is empty",
-                path.c_str());
+    g_set_error(error, ESTUARY_INPUT_ERROR, INPUT_ERROR_UNSUPPORTED, "'%s' is empty", path.c_str());
     return nullptr;
   }
 

@@ -111,8 +111,8 @@ GstElement *input_folder_build(const InputDescriptor &input, std::string_view so
   if (path.empty()) return nullptr;
   const InputDescriptor *file_input = find_input(path);
   if (!file_input || file_input->build == input_folder_build) {
-    g_set_error(error, ESTUARY_INPUT_ERROR, INPUT_ERROR_UNSUPPORTED,
-                "no input can read '%s'", path.c_str());
+    g_set_error(error, ESTUARY_INPUT_ERROR, INPUT_ERROR_UNSUPPORTED, "no input can read '%s'",
+                path.c_str());
     return nullptr;
   }
   GST_INFO("stream %.*s: folder %s gives %s (%s input)", static_cast<int>(stream_name.size()),

@@ -17,8 +17,8 @@ GstElement *input_gst_build(const InputDescriptor &input, std::string_view sourc
                 static_cast<int>(source.size()), source.data());
     return nullptr;
   }
-  GCharPtr description(g_strstrip(g_strndup(source.data() + kPrefix.size(),
-                                            source.size() - kPrefix.size())));
+  GCharPtr description(
+      g_strstrip(g_strndup(source.data() + kPrefix.size(), source.size() - kPrefix.size())));
   if (description.get()[0] == '\0') {
     g_set_error(error, ESTUARY_INPUT_ERROR, INPUT_ERROR_INVALID, "gst: source has no pipeline");
     return nullptr;

@@ -73,7 +73,8 @@ const Rule *find_rule(const GstStructure *s) {
   gst_structure_get_int(s, "mpegversion", &version);
   for (const Rule &rule : kRules) {
     if (strcmp(rule.caps_name, name) != 0) continue;
-    if (rule.min_mpegversion && (version < rule.min_mpegversion || version > rule.max_mpegversion)) {
+    if (rule.min_mpegversion &&
+        (version < rule.min_mpegversion || version > rule.max_mpegversion)) {
       continue;
     }
     return &rule;
@@ -174,11 +175,11 @@ GstPadProbeReturn markup_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user
         std::string_view(reinterpret_cast<const char *>(map.data()), map.size()));
   }
   GstBuffer *plain = gst_buffer_new_memdup(text.data(), text.size());
-  gst_buffer_copy_into(plain, buffer,
-                       static_cast<GstBufferCopyFlags>(GST_BUFFER_COPY_FLAGS |
-                                                       GST_BUFFER_COPY_TIMESTAMPS |
-                                                       GST_BUFFER_COPY_META),
-                       0, static_cast<gsize>(-1));
+  gst_buffer_copy_into(
+      plain, buffer,
+      static_cast<GstBufferCopyFlags>(GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS |
+                                      GST_BUFFER_COPY_META),
+      0, static_cast<gsize>(-1));
   gst_buffer_unref(buffer);
   GST_PAD_PROBE_INFO_DATA(info) = plain;
   return GST_PAD_PROBE_OK;
@@ -250,11 +251,11 @@ GstPad *input_expose_pad(GstBin *bin, GstPad *pad, const GstCaps *caps) {
   if (rule && rule->fixup == Fixup::kAacVersion) {
     gst_pad_add_probe(out.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, aac_probe, nullptr, nullptr);
   } else if (rule && rule->fixup == Fixup::kMarkup) {
-    gst_pad_add_probe(
-        out.get(),
-        static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
-                                     GST_PAD_PROBE_TYPE_BUFFER),
-        markup_probe, new MarkupState, [](gpointer p) { delete static_cast<MarkupState *>(p); });
+    gst_pad_add_probe(out.get(),
+                      static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
+                                                   GST_PAD_PROBE_TYPE_BUFFER),
+                      markup_probe, new MarkupState,
+                      [](gpointer p) { delete static_cast<MarkupState *>(p); });
   }
   // Downstream first, so no element pushes into one that is not running yet.
   for (auto it = added.rbegin(); it != added.rend(); ++it) gst_element_sync_state_with_parent(*it);
@@ -308,7 +309,8 @@ std::string pango_markup_to_text(std::string_view markup) {
           bool hex = entity[1] == 'x' || entity[1] == 'X';
           std::string digits(entity.substr(hex ? 2 : 1));
           char *rest = nullptr;
-          guint64 code = digits.empty() ? 0 : g_ascii_strtoull(digits.c_str(), &rest, hex ? 16 : 10);
+          guint64 code =
+              digits.empty() ? 0 : g_ascii_strtoull(digits.c_str(), &rest, hex ? 16 : 10);
           if (rest && *rest == '\0' && code > 0 && code <= 0x10FFFF && g_unichar_validate(code)) {
             char utf8[8];
             int n = g_unichar_to_utf8(static_cast<gunichar>(code), utf8);

@@ -11,9 +11,9 @@ namespace {
 // Lives as long as the bin (object data of parsebin); parsebin and its pads, whose callbacks use
 // it, are children of the bin.
 struct ParseChain {
-  GstBin *bin;  // borrowed: owns parsebin, which owns this struct
-  GMutex lock;  // guards the fields below
-  int undecided = 0;      // parsebin pads added whose caps are not known yet
+  GstBin *bin;             // borrowed: owns parsebin, which owns this struct
+  GMutex lock;             // guards the fields below
+  int undecided = 0;       // parsebin pads added whose caps are not known yet
   bool all_added = false;  // data flowed: parsebin has added every pad of the group
   bool done = false;       // no-more-pads emitted
 
@@ -104,8 +104,9 @@ bool input_parse_attach(GstBin *bin, GstPad *src, GError **error) {
   GRef<GstPad> sink = GRef<GstPad>::adopt(gst_element_get_static_pad(parsebin, "sink"));
   GstPadLinkReturn ret = gst_pad_link(src, sink.get());
   if (ret != GST_PAD_LINK_OK) {
-    g_set_error(error, ESTUARY_INPUT_ERROR, INPUT_ERROR_INVALID, "cannot link %s:%s to parsebin: %s",
-                GST_DEBUG_PAD_NAME(src), gst_pad_link_get_name(ret));
+    g_set_error(error, ESTUARY_INPUT_ERROR, INPUT_ERROR_INVALID,
+                "cannot link %s:%s to parsebin: %s", GST_DEBUG_PAD_NAME(src),
+                gst_pad_link_get_name(ret));
     return false;
   }
   return true;

@@ -21,7 +21,8 @@ GstClockTime parse_cue_time(std::string_view s) {
   while (count < 3) {
     size_t start = i;
     guint64 value = 0;
-    while (i < s.size() && g_ascii_isdigit(s[i]) && i - start < 9) value = value * 10 + (s[i++] - '0');
+    while (i < s.size() && g_ascii_isdigit(s[i]) && i - start < 9)
+      value = value * 10 + (s[i++] - '0');
     if (i == start) return GST_CLOCK_TIME_NONE;
     fields[count++] = value;
     if (i < s.size() && s[i] == ':') {

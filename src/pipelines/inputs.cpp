@@ -12,9 +12,8 @@ namespace {
 
 using Codecs = std::vector<std::vector<std::vector<std::string>>>;
 
-const InputParam kDebugParam = {"debug", "debug",
-                                "The debug level at which messages need to be printed.", "debug",
-                                "--debug"};
+const InputParam kDebugParam = {
+    "debug", "debug", "The debug level at which messages need to be printed.", "debug", "--debug"};
 const InputParam kBufferParam = {"DVR", "Buffer time (ms)",
                                  "The target available buffer time for this live stream, in "
                                  "milliseconds. This is the time available to seek around in, "
@@ -40,18 +39,18 @@ std::vector<InputDescriptor> make_registry() {
   inputs.push_back(file_input(
       "MP4", "Enables MP4 and MOV file input.", {"/*.mp4", "/*.mov", "/*.m4v", "/*.m4a", "/*.3gp"},
       {{{"H264", "HEVC", "AV1", "VP9"}, {"AAC", "MP3", "opus", "FLAC", "AC3"}, {"subtitle"}}}));
-  inputs.push_back(file_input(
-      "EBML", "Enables Matroska (MKV) and WebM file input.", {"/*.mkv", "/*.mka", "/*.webm"},
-      {{{"H264", "HEVC", "VP8", "VP9", "AV1", "theora"},
-        {"AAC", "MP3", "opus", "vorbis", "FLAC", "AC3", "PCM"},
-        {"subtitle"}}}));
-  inputs.push_back(file_input("FLV", "Enables FLV file input.", {"/*.flv"},
-                              {{{"H264"}, {"AAC", "MP3"}}}));
+  inputs.push_back(file_input("EBML", "Enables Matroska (MKV) and WebM file input.",
+                              {"/*.mkv", "/*.mka", "/*.webm"},
+                              {{{"H264", "HEVC", "VP8", "VP9", "AV1", "theora"},
+                                {"AAC", "MP3", "opus", "vorbis", "FLAC", "AC3", "PCM"},
+                                {"subtitle"}}}));
+  inputs.push_back(
+      file_input("FLV", "Enables FLV file input.", {"/*.flv"}, {{{"H264"}, {"AAC", "MP3"}}}));
   inputs.push_back(file_input("TS", "Enables MPEG2-TS file input.", {"/*.ts", "/*.m2ts", "/*.mts"},
                               {{{"H264", "HEVC", "MPEG2"}, {"AAC", "MP3", "AC3", "opus"}}}));
   inputs.push_back(file_input("MP3", "Enables MP3 file input.", {"/*.mp3"}, {{{"MP3"}}}));
-  inputs.push_back(file_input("AAC", "Enables raw AAC (ADTS) file input.", {"/*.aac"},
-                              {{{"AAC"}}}));
+  inputs.push_back(
+      file_input("AAC", "Enables raw AAC (ADTS) file input.", {"/*.aac"}, {{{"AAC"}}}));
   inputs.push_back(file_input("OGG", "Enables OGG file input (Theora, Vorbis, Opus, FLAC).",
                               {"/*.ogg", "/*.oga", "/*.ogv", "/*.opus"},
                               {{{"theora"}, {"vorbis", "opus", "FLAC"}}}));
@@ -61,9 +60,8 @@ std::vector<InputDescriptor> make_registry() {
                               {"/*.srt", "/*.vtt"}, {{{"subtitle"}}}, input_subtitle_build));
 
   InputDescriptor folder = file_input(
-      "Folder",
-      "Folder input: serves every media file in the folder as the stream name+filename.", {"/*/"},
-      {{{"*"}, {"*"}, {"*"}}}, input_folder_build);
+      "Folder", "Folder input: serves every media file in the folder as the stream name+filename.",
+      {"/*/"}, {{{"*"}, {"*"}, {"*"}}}, input_folder_build);
   folder.priority = 8;
   inputs.push_back(std::move(folder));
 
@@ -181,9 +179,9 @@ GstElement *build_input(std::string_view source, std::string_view stream_name, G
                 static_cast<int>(source.size()), source.data());
     return nullptr;
   }
-  GST_DEBUG("stream %.*s: source '%.*s' goes to the %s input",
-            static_cast<int>(stream_name.size()), stream_name.data(),
-            static_cast<int>(source.size()), source.data(), input->name.c_str());
+  GST_DEBUG("stream %.*s: source '%.*s' goes to the %s input", static_cast<int>(stream_name.size()),
+            stream_name.data(), static_cast<int>(source.size()), source.data(),
+            input->name.c_str());
   GstElement *bin = input->build(*input, source, stream_name, error);
   if (!bin) {
     g_prefix_error(error, "stream %.*s: ", static_cast<int>(stream_name.size()),

@@ -11,7 +11,8 @@ namespace {
 
 bool have_elements(std::initializer_list<const char *> names) {
   for (const char *name : names) {
-    GRef<GstElementFactory> factory = GRef<GstElementFactory>::adopt(gst_element_factory_find(name));
+    GRef<GstElementFactory> factory =
+        GRef<GstElementFactory>::adopt(gst_element_factory_find(name));
     if (!factory) {
       g_test_skip((std::string("GStreamer element ") + name + " is not installed").c_str());
       return false;
@@ -106,8 +107,8 @@ void test_errors() {
       {"gst:nosuchelement_estuary", INPUT_ERROR_INVALID},
       {"gst:videotestsrc ! nosuchelement_estuary", INPUT_ERROR_INVALID},
       {"gst:videotestsrc ! ! (", INPUT_ERROR_INVALID},
-      {"gst:fakesink", INPUT_ERROR_INVALID},   // needs input
-      {"gst:h264parse", INPUT_ERROR_INVALID},  // needs input
+      {"gst:fakesink", INPUT_ERROR_INVALID},                 // needs input
+      {"gst:h264parse", INPUT_ERROR_INVALID},                // needs input
       {"gst:videotestsrc ! fakesink", INPUT_ERROR_INVALID},  // no output
   };
   for (const auto &c : cases) {

@@ -29,10 +29,10 @@ struct RunResult {
   std::vector<PadRecord> pads;  // in pad-added order
   bool no_more_pads = false;
   bool eos = false;
-  std::string error;                              // first ERROR message, "" when none
-  GstClockTime duration = GST_CLOCK_TIME_NONE;    // answered after preroll (VoD only)
+  std::string error;                            // first ERROR message, "" when none
+  GstClockTime duration = GST_CLOCK_TIME_NONE;  // answered after preroll (VoD only)
   GstStateChangeReturn paused_return = GST_STATE_CHANGE_FAILURE;
-  bool latency_live = false;                      // from a latency query once playing
+  bool latency_live = false;  // from a latency query once playing
 
   const PadRecord *pad(const std::string &name) const {
     for (const PadRecord &p : pads)
@@ -91,10 +91,10 @@ inline void on_input_pad_added(GstElement *input, GstPad *pad, gpointer user_dat
     record.name = GCharPtr(gst_pad_get_name(pad)).get();
     state->result.pads.push_back(std::move(record));
   }
-  gst_pad_add_probe(pad,
-                    static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER |
-                                                 GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
-                    record_probe, state, nullptr);
+  gst_pad_add_probe(
+      pad,
+      static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+      record_probe, state, nullptr);
   // A queue per stream: one demuxer thread feeds every sink, and a prerolled sink blocks it.
   GstElement *bin = GST_ELEMENT(gst_element_get_parent(input));
   GstElement *queue = gst_element_factory_make("queue", nullptr);
@@ -147,8 +147,7 @@ inline RunResult run_input(GstElement *input_element, bool live, int timeout_s =
         break;
       }
       gint64 duration = -1;
-      if (gst_element_query_duration(pipeline.get(), GST_FORMAT_TIME, &duration) &&
-          duration >= 0) {
+      if (gst_element_query_duration(pipeline.get(), GST_FORMAT_TIME, &duration) && duration >= 0) {
         state.result.duration = static_cast<GstClockTime>(duration);
         break;
       }

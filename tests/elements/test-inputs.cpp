@@ -197,9 +197,13 @@ void test_adts_scanner() {
   std::vector<guint8> file = {'I', 'D', '3', 4, 0, 0, 0, 0, 0, 5, 1, 2, 3, 4, 5};
   for (int i = 0; i < 3; i++) {
     const guint frame_bytes = 7 + 10;
-    const guint8 header[7] = {0xff, 0xf1, 0x4c, static_cast<guint8>(0x80 | (frame_bytes >> 11)),
+    const guint8 header[7] = {0xff,
+                              0xf1,
+                              0x4c,
+                              static_cast<guint8>(0x80 | (frame_bytes >> 11)),
                               static_cast<guint8>(frame_bytes >> 3),
-                              static_cast<guint8>(((frame_bytes & 7) << 5) | 0x1f), 0xfc};
+                              static_cast<guint8>(((frame_bytes & 7) << 5) | 0x1f),
+                              0xfc};
     file.insert(file.end(), header, header + 7);
     file.insert(file.end(), 10, 0x21);
   }
@@ -333,12 +337,15 @@ void test_registry() {
     const char *source;
     const char *input;
   } cases[] = {
-      {"/a/b.mp4", "MP4"},       {"/a/B.MOV", "MP4"},      {"/a/b.mkv", "EBML"},
-      {"/a/b.webm", "EBML"},     {"/a/b.flv", "FLV"},      {"/a/b.ts", "TS"},
-      {"/a/b.mp3", "MP3"},       {"/a/b.aac", "AAC"},      {"/a/b.ogg", "OGG"},
-      {"/a/b.opus", "OGG"},      {"/a/b.wav", "WAV"},      {"/a/b.flac", "FLAC"},
-      {"/a/b.srt", "SubRip"},    {"/a/b.vtt", "SubRip"},   {"/a/", "Folder"},
-      {"gst:videotestsrc ! fakesink", "GStreamer"},       {"GST:x", "GStreamer"},
+      {"/a/b.mp4", "MP4"},    {"/a/B.MOV", "MP4"},
+      {"/a/b.mkv", "EBML"},   {"/a/b.webm", "EBML"},
+      {"/a/b.flv", "FLV"},    {"/a/b.ts", "TS"},
+      {"/a/b.mp3", "MP3"},    {"/a/b.aac", "AAC"},
+      {"/a/b.ogg", "OGG"},    {"/a/b.opus", "OGG"},
+      {"/a/b.wav", "WAV"},    {"/a/b.flac", "FLAC"},
+      {"/a/b.srt", "SubRip"}, {"/a/b.vtt", "SubRip"},
+      {"/a/", "Folder"},      {"gst:videotestsrc ! fakesink", "GStreamer"},
+      {"GST:x", "GStreamer"},
   };
   for (const auto &c : cases) {
     const InputDescriptor *input = find_input(c.source);
@@ -370,8 +377,8 @@ void test_registry() {
   JsonArray *video = json_array_get_array_element(combination, 0);
   g_assert_cmpstr(json_array_get_string_element(video, 0), ==, "H264");
   g_assert_cmpuint(json_object_get_size(json_object_get_object_member(mp4, "required")), ==, 0);
-  JsonObject *debug = json_object_get_object_member(
-      json_object_get_object_member(mp4, "optional"), "debug");
+  JsonObject *debug =
+      json_object_get_object_member(json_object_get_object_member(mp4, "optional"), "debug");
   g_assert_cmpstr(json_object_get_string_member(debug, "option"), ==, "--debug");
   g_assert_cmpstr(json_object_get_string_member(debug, "type"), ==, "debug");
   JsonObject *folder = json_object_get_object_member(caps.get(), "Folder");
@@ -388,12 +395,10 @@ void assert_text(const std::string &actual, const char *expected) {
 
 void test_markup_and_cues() {
   assert_text(pango_markup_to_text("Hello <i>world</i>"), "Hello world");
-  assert_text(pango_markup_to_text("a &amp; b &lt;c&gt; &quot;&apos;"),
-              "a & b <c> \"'");
+  assert_text(pango_markup_to_text("a &amp; b &lt;c&gt; &quot;&apos;"), "a & b <c> \"'");
   assert_text(pango_markup_to_text("&#233;&#xE9;"), "\xc3\xa9\xc3\xa9");
   assert_text(pango_markup_to_text("fish & chips; 1 < 2"), "fish & chips; 1 < 2");
-  assert_text(pango_markup_to_text("&#0; &#x110000; &bogus;"),
-                  "&#0; &#x110000; &bogus;");
+  assert_text(pango_markup_to_text("&#0; &#x110000; &bogus;"), "&#0; &#x110000; &bogus;");
   assert_text(pango_markup_to_text(""), "");
 
   g_assert_cmpuint(subtitle_last_cue_end("1\n00:00:01,000 --> 00:01:02,500\nx\n"), ==,
