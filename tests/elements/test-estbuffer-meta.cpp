@@ -216,5 +216,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/estbuffer/meta/codec-names", test_codec_names);
   g_test_add_func("/estbuffer/meta/init-from-stream-headers", test_init_from_stream_headers);
   g_test_add_func("/estbuffer/meta/refuses-decoded-video", test_refuses_decoded_video);
-  return g_test_run();
+  const int ret = g_test_run();
+  gst_deinit();  // lets GST_TRACERS=leaks report what a test left alive
+  return ret;
 }

@@ -89,5 +89,7 @@ int main(int argc, char **argv) {
   g_test_init(&argc, &argv, nullptr);
   gst_init(&argc, &argv);
   g_test_add_func("/estbuffer/pipeline/real-h264-aac", test_real_h264_aac);
-  return g_test_run();
+  const int ret = g_test_run();
+  gst_deinit();  // lets GST_TRACERS=leaks report what a test left alive
+  return ret;
 }

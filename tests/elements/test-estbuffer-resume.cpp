@@ -1,4 +1,5 @@
-// estbuffer end of source: EOS without resume, resume with a continuous timeline, resume timeout.
+// estbuffer timeline and end of source: the start offset, EOS without resume, resume with a
+// continuous timeline, resume timeout.
 #include "estbuffer-test-util.h"
 
 using estuary::BufferReader;
@@ -36,6 +37,7 @@ static void test_no_resume_ends() {
   g_assert_true(r.next(&item) == BufferReader::Status::kEnded);
   gst_harness_teardown(ha);
   gst_harness_teardown(hv);
+  gst_bus_set_flushing(bus.get(), TRUE);  // drop queued messages: they hold the element
   gst_object_unref(e);
 }
 
@@ -100,6 +102,7 @@ static void test_resume_continuous() {
   gst_harness_teardown(hv2);
   gst_harness_teardown(ha);
   gst_harness_teardown(hv);
+  gst_bus_set_flushing(bus.get(), TRUE);  // drop queued messages: they hold the element
   gst_object_unref(e);
 }
 
@@ -147,15 +150,75 @@ static void test_resume_timeout() {
   // Too late: a new source is refused.
   g_assert_cmpint(gst_harness_push(h, test::frame(2000, true)), ==, GST_FLOW_EOS);
   gst_harness_teardown(h);
+  gst_bus_set_flushing(bus.get(), TRUE);  // drop queued messages: they hold the element
+  gst_object_unref(e);
+}
+
+// B-frame video starts with DTS before its segment (running time < 0) and arrives after audio:
+// the whole stream shifts so that DTS starts at 0 and A/V stay in sync.
+static void test_negative_dts_after_audio() {
+  GstElement *e = test::make_buffer();
+  auto ring = estuary::estbuffer_get_ring(e);
+  GstHarness *hv = test::add_track(e, test::kH264Caps);
+  GstHarness *ha = test::add_track(e, test::kAacCaps);
+  GstSegment seg;
+  gst_segment_init(&seg, GST_FORMAT_TIME);
+  seg.start = seg.position = GST_SECOND;  // like x264enc's 1000 h, scaled down
+  gst_harness_push_event(hv, gst_event_new_segment(&seg));
+  BufferReader r(ring, {BufferReader::Start::kOldest});
+  test::push_audio(ha, 0, 5);  // held: video has not delivered yet
+  g_assert_cmpuint(test::drain(&r).size(), ==, 0);
+  for (guint i = 0; i < 10; i++) {
+    // DTS from 920 ms (80 ms before the segment), PTS = DTS + 80.
+    gst_harness_push(hv, test::frame(920 + i * 40, i == 0, 40, 500, 80));
+  }
+  auto items = test::drain(&r);
+  g_assert_cmpuint(items.size(), ==, 15);
+  g_assert_cmpuint(items[0].track_id, ==, 2);  // arrival order is kept
+  for (const auto &it : items) {
+    if (it.track_id == 1 && it.keyframe) {
+      g_assert_cmpuint(GST_BUFFER_DTS(it.buffer.get()), ==, 0);
+      g_assert_cmpuint(GST_BUFFER_PTS(it.buffer.get()), ==, 80 * GST_MSECOND);
+    }
+    if (it.track_id == 2 && it.seq == items[0].seq) {
+      g_assert_cmpuint(GST_BUFFER_PTS(it.buffer.get()), ==, 80 * GST_MSECOND);
+    }
+  }
+  auto m = ring->snapshot();
+  g_assert_cmpuint(test::find_track(m, 1)->lastms, ==, 360);  // 9 * 40, strictly increasing
+  gst_harness_teardown(ha);
+  gst_harness_teardown(hv);
+  gst_object_unref(e);
+}
+
+// A pad that never delivers (a silent subtitle track) holds the start of the timeline for at
+// most two seconds of the others' data.
+static void test_silent_pad_does_not_stall() {
+  GstElement *e = test::make_buffer();
+  auto ring = estuary::estbuffer_get_ring(e);
+  GstHarness *hv = test::add_track(e, test::kH264Caps);
+  GstHarness *ht = test::add_track(e, "text/x-raw, format=utf8");
+  BufferReader r(ring, {BufferReader::Start::kOldest});
+  test::push_video(hv, 0, 45);  // 1.5 s
+  g_assert_cmpuint(test::drain(&r).size(), ==, 0);
+  test::push_video(hv, 1500, 30);
+  g_assert_cmpuint(test::drain(&r).size(), ==, 75);
+  g_assert_cmpuint(ring->snapshot().tracks.size(), ==, 2);
+  gst_harness_teardown(ht);
+  gst_harness_teardown(hv);
   gst_object_unref(e);
 }
 
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, nullptr);
   gst_init(&argc, &argv);
+  g_test_add_func("/estbuffer/timeline/negative-dts-after-audio", test_negative_dts_after_audio);
+  g_test_add_func("/estbuffer/timeline/silent-pad-does-not-stall", test_silent_pad_does_not_stall);
   g_test_add_func("/estbuffer/resume/off-ends", test_no_resume_ends);
   g_test_add_func("/estbuffer/resume/continuous-timeline", test_resume_continuous);
   g_test_add_func("/estbuffer/resume/same-pad", test_resume_same_pad);
   g_test_add_func("/estbuffer/resume/timeout", test_resume_timeout);
-  return g_test_run();
+  const int ret = g_test_run();
+  gst_deinit();  // lets GST_TRACERS=leaks report what a test left alive
+  return ret;
 }

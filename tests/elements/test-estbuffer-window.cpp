@@ -136,5 +136,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/estbuffer/window/cut-time", test_cut_time);
   g_test_add_func("/estbuffer/window/vod-keeps-all", test_vod_keeps_all);
   g_test_add_func("/estbuffer/window/property-defaults", test_properties_defaults);
-  return g_test_run();
+  const int ret = g_test_run();
+  gst_deinit();  // lets GST_TRACERS=leaks report what a test left alive
+  return ret;
 }
