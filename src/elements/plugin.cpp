@@ -18,10 +18,9 @@ gboolean estuary_elements_register(void) {
   static gsize done = 0;
   static gboolean ok = FALSE;
   if (g_once_init_enter(&done)) {
-    ok = gst_plugin_register_static(GST_VERSION_MAJOR, GST_VERSION_MINOR, "estuary",
-                                    "Estuary streaming server elements", plugin_init,
-                                    ESTUARY_VERSION, "LGPL", "estuary", "estuary",
-                                    "Unknown package origin");
+    ok = gst_plugin_register_static(
+        GST_VERSION_MAJOR, GST_VERSION_MINOR, "estuary", "Estuary streaming server elements",
+        plugin_init, ESTUARY_VERSION, "LGPL", "estuary", "estuary", "Unknown package origin");
     g_once_init_leave(&done, 1);
   }
   return ok;
