@@ -71,7 +71,8 @@ class BufferReader {
   Status next(ReadItem *item);
 
   // Blocks until next() has something to return (an item or the end) or until `end_time`
-  // (g_get_monotonic_time() scale). Returns false on timeout.
+  // (g_get_monotonic_time() scale). Returns false on timeout. With a track filter it may return
+  // true for another track's buffer, after which next() says kEmpty: just wait again.
   bool wait(gint64 end_time);
 
   // `fn` runs on a producer streaming thread, without the ring lock, after each new buffer and
