@@ -1,0 +1,284 @@
+#include "servers/http-hls.h"
+
+#include <algorithm>
+
+#include "elements/estbuffer-ring.h"
+#include "protocols/hls/codecs.h"
+#include "protocols/hls/playlist.h"
+
+#define GST_CAT_DEFAULT estuary_http_debug
+
+namespace estuary {
+
+namespace {
+
+constexpr const char *kPlaylistType = "application/vnd.apple.mpegurl";
+constexpr const char *kPlaylistCache = "max-age=1";
+// Segment URLs name one immutable piece of one stream run: any cache may keep them.
+constexpr const char *kSegmentCache = "public, max-age=31536000, immutable";
+constexpr guint kPollMs = 50;
+constexpr gint64 kVodSegmentingWaitUs = 60 * G_USEC_PER_SEC;
+
+const char *nullable(const std::string &s) { return s.empty() ? nullptr : s.c_str(); }
+
+bool wanted(const std::vector<guint> &ids, bool none, guint id) {
+  if (none) return false;
+  return ids.empty() || std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+// The tracks the TS segments carry for `request`: the stream's tracks the request admits, as
+// the TS format selects them.
+std::vector<uint32_t> hls_tracks(LiveStream &stream, const TrackRequest &request) {
+  std::vector<TrackRef> admitted;
+  for (const TrackRef &t : stream.outputs().tracks()) {
+    TrackKind kind = kind_of(t.codec);
+    if (kind == TrackKind::kVideo && !wanted(request.video, request.no_video, t.id)) continue;
+    if (kind == TrackKind::kAudio && !wanted(request.audio, request.no_audio, t.id)) continue;
+    admitted.push_back(t);
+  }
+  return select_tracks(OutputFormat::kTS, admitted).selected;
+}
+
+std::string codec_string(const TrackMeta &t) {
+  gsize size = 0;
+  const uint8_t *init = t.codec.init
+                            ? static_cast<const uint8_t *>(g_bytes_get_data(t.codec.init.get(), &size))
+                            : nullptr;
+  const std::string &c = t.codec.codec;
+  if (c == "H264") return init ? hls::avc_codec_string(init, size) : "";
+  if (c == "HEVC") return init ? hls::hevc_codec_string(init, size) : "";
+  if (c == "AAC") return hls::aac_codec_string(init, size);
+  if (c == "MP3") return "mp4a.40.34";
+  if (c == "AC3") return "ac-3";
+  if (c == "EAC3") return "ec-3";
+  return "";
+}
+
+// One #EXT-X-STREAM-INF for the store's rendition. CODECS is left out when any track's string is
+// unknown: a wrong or partial list makes players refuse the variant, no list does not.
+hls::Variant variant_for(LiveStream &stream, SegmentStore &store, const TrackRequest &request,
+                         const std::string &uri) {
+  hls::Variant v;
+  v.uri = uri;
+  std::vector<uint32_t> ids = hls_tracks(stream, request);
+  StreamMeta meta = stream.ring()->snapshot();
+  std::vector<std::string> codecs;
+  bool codecs_known = true;
+  guint64 bps = 0;
+  for (const TrackMeta &t : meta.tracks) {
+    if (std::find(ids.begin(), ids.end(), t.trackid) == ids.end()) continue;
+    bps += t.bps * 8;
+    if (t.codec.type == TrackType::kVideo &&
+        t.codec.width * t.codec.height > static_cast<guint>(v.width * v.height)) {
+      v.width = static_cast<int>(t.codec.width);
+      v.height = static_cast<int>(t.codec.height);
+      if (t.fpks) v.frame_rate = t.fpks / 1000.0;
+    }
+    std::string s = codec_string(t);
+    if (s.empty()) codecs_known = false;
+    codecs.push_back(s);
+  }
+  if (codecs_known && !codecs.empty()) {
+    for (size_t i = 0; i < codecs.size(); i++) v.codecs += (i ? "," : "") + codecs[i];
+  }
+  v.bandwidth = store.bandwidth_bps();
+  if (v.bandwidth == 0) v.bandwidth = bps ? bps : 1;
+  return v;
+}
+
+// Waits on the HTTP context until `ready()` holds or the deadline passes, then calls `done`
+// (unless the client left). Polling keeps the SegmentStore's single change callback free for
+// its other users.
+struct Poll {
+  GRef<SoupServerMessage> msg;
+  std::function<bool()> ready;
+  std::function<void(bool ready)> done;
+  gint64 deadline_us;
+};
+
+gboolean poll_tick(gpointer data) {
+  auto *p = static_cast<Poll *>(data);
+  if (!http::alive(p->msg.get())) return G_SOURCE_REMOVE;
+  bool ok = p->ready();
+  if (!ok && g_get_monotonic_time() < p->deadline_us) return G_SOURCE_CONTINUE;
+  p->done(ok);
+  return G_SOURCE_REMOVE;
+}
+
+void wait_until(HttpServerState &state, SoupServerMessage *msg, gint64 timeout_us,
+                std::function<bool()> ready, std::function<void(bool)> done) {
+  if (ready()) {
+    done(true);
+    return;
+  }
+  http::pause(msg);
+  auto *p = new Poll{GRef<SoupServerMessage>::ref(msg), std::move(ready), std::move(done),
+                     g_get_monotonic_time() + timeout_us};
+  GSource *source = g_timeout_source_new(kPollMs);
+  g_source_set_callback(source, poll_tick, p, [](gpointer d) { delete static_cast<Poll *>(d); });
+  g_source_attach(source, state.context.get());
+  g_source_unref(source);
+}
+
+void respond_playlist(HttpServerState &state, SoupServerMessage *msg, const std::string &stream,
+                      const std::string &text) {
+  http::respond(msg, SOUP_STATUS_OK, kPlaylistType, text, kPlaylistCache);
+  state.hls_sessions->touch(msg, stream, text.size(), -1);
+  http::resume(msg);
+}
+
+void serve_stream(HttpServerState &state, SoupServerMessage *msg, const HttpRoute &route,
+                  const std::shared_ptr<LiveStream> &stream, const std::string &video,
+                  const std::string &audio) {
+  TrackRequest request = TrackRequest::parse(nullable(video), nullable(audio));
+  std::string reason;
+  std::shared_ptr<SegmentStore> store = stream->outputs().hls(request, &reason);
+  if (!store) {
+    GST_CAT_INFO(estuary_http_debug, "%s: no HLS: %s", route.stream.c_str(), reason.c_str());
+    http::respond(msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, "text/plain", reason + "\n");
+    http::resume(msg);
+    return;
+  }
+  GRef<SoupServerMessage> ref = GRef<SoupServerMessage>::ref(msg);
+  HttpServerState *st = &state;
+
+  if (route.kind == HttpRoute::Kind::kHlsSegment) {
+    std::optional<HlsSegment> seg = store->get(route.sequence);
+    if (!seg || !seg->data) {
+      http::respond(msg, SOUP_STATUS_NOT_FOUND, "text/plain", "no such segment\n");
+      http::resume(msg);
+      return;
+    }
+    http::respond_bytes(msg, SOUP_STATUS_OK, "video/mp2t", seg->data.get(), kSegmentCache);
+    gint64 position =
+        GST_CLOCK_TIME_IS_VALID(seg->start) ? static_cast<gint64>(seg->start / GST_MSECOND) : -1;
+    state.hls_sessions->touch(msg, route.stream, g_bytes_get_size(seg->data.get()), position);
+    http::resume(msg);
+    return;
+  }
+
+  bool live = stream->live();
+  if (route.kind == HttpRoute::Kind::kHlsMaster) {
+    auto rendition = rendition_for(nullable(video), nullable(audio));
+    std::string uri = (rendition ? *rendition : std::string("main")) + "/index.m3u8";
+    wait_until(
+        state, msg, http::kStreamWaitMs * G_GINT64_CONSTANT(1000),
+        [store] { return store->size() > 0 || store->ended(); },
+        [st, ref, stream, store, request, uri, name = route.stream](bool ready) {
+          if (!ready || store->size() == 0) {
+            http::respond(ref.get(), SOUP_STATUS_SERVICE_UNAVAILABLE, "text/plain",
+                          "no segments yet\n");
+            http::resume(ref.get());
+            return;
+          }
+          hls::MasterPlaylist master;
+          master.variants.push_back(variant_for(*stream, *store, request, uri));
+          respond_playlist(*st, ref.get(), name, hls::write_master_playlist(master));
+        });
+    return;
+  }
+
+  // Media playlist. VoD is segmented as fast as it can be read: wait for the whole list, since
+  // a player given a list without #EXT-X-ENDLIST would play it as live, from near its end.
+  gint64 timeout = live ? http::kStreamWaitMs * G_GINT64_CONSTANT(1000) : kVodSegmentingWaitUs;
+  wait_until(
+      state, msg, timeout,
+      [store, live] { return store->ended() || (live && store->size() > 0); },
+      [st, ref, store, name = route.stream](bool) {
+        if (store->size() == 0) {
+          http::respond(ref.get(), SOUP_STATUS_SERVICE_UNAVAILABLE, "text/plain",
+                        "no segments yet\n");
+          http::resume(ref.get());
+          return;
+        }
+        respond_playlist(*st, ref.get(), name, hls::write_media_playlist(store->media_playlist()));
+      });
+}
+
+}  // namespace
+
+HlsSessions::HlsSessions(HttpServerState &state) : state_(state) {
+  timer_ = g_timeout_source_new_seconds(5);
+  g_source_set_callback(timer_, on_sweep, this, nullptr);
+  g_source_attach(timer_, state_.context.get());
+}
+
+HlsSessions::~HlsSessions() {
+  g_source_destroy(timer_);
+  g_source_unref(timer_);
+  for (auto &[key, e] : entries_) {
+    state_.streams.session_update(e.id, e.position_ms, e.down, 0);
+    state_.streams.session_close(e.id);
+  }
+}
+
+void HlsSessions::touch(SoupServerMessage *msg, const std::string &stream, guint64 bytes,
+                        gint64 position_ms) {
+  const char *ua =
+      soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "User-Agent");
+  std::string host = http::remote_host(msg);
+  std::string key = host + "\n" + stream + "\n" + (ua ? ua : "");
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
+    Entry e;
+    e.id = state_.streams.session_open(ViewerReport{host, stream, "HLS"});
+    GST_CAT_INFO(estuary_http_debug, "%s: HLS viewer %s joined", stream.c_str(), host.c_str());
+    it = entries_.emplace(key, std::move(e)).first;
+  }
+  Entry &e = it->second;
+  e.down += bytes;
+  if (position_ms >= 0) e.position_ms = position_ms;
+  e.last_us = g_get_monotonic_time();
+  state_.streams.session_update(e.id, e.position_ms, e.down, 0);
+}
+
+gboolean HlsSessions::on_sweep(gpointer self) {
+  static_cast<HlsSessions *>(self)->sweep(g_get_monotonic_time());
+  return G_SOURCE_CONTINUE;
+}
+
+void HlsSessions::sweep(gint64 now_us) {
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (now_us - it->second.last_us < kHlsSessionIdleUs) {
+      ++it;
+      continue;
+    }
+    GST_CAT_INFO(estuary_http_debug, "HLS session %s expired",
+                 it->first.substr(0, it->first.find('\n')).c_str());
+    state_.streams.session_close(it->second.id);
+    it = entries_.erase(it);
+  }
+}
+
+namespace hls_handler {
+
+void serve(HttpServerState &state, SoupServerMessage *msg, const HttpRoute &route,
+           GHashTable *query) {
+  std::string video, audio;
+  if (route.kind == HttpRoute::Kind::kHlsMaster) {
+    const char *v = query ? static_cast<const char *>(g_hash_table_lookup(query, "video")) : nullptr;
+    const char *a = query ? static_cast<const char *>(g_hash_table_lookup(query, "audio")) : nullptr;
+    if (!rendition_for(v, a)) {
+      http::respond(msg, SOUP_STATUS_BAD_REQUEST, "text/plain", "bad track selection\n");
+      return;
+    }
+    video = v ? v : "";
+    audio = a ? a : "";
+  } else if (!parse_rendition(route.rendition, &video, &audio)) {
+    http::respond(msg, SOUP_STATUS_NOT_FOUND, "text/plain", "no such rendition\n");
+    return;
+  }
+  GRef<SoupServerMessage> ref = GRef<SoupServerMessage>::ref(msg);
+  HttpServerState *st = &state;
+  http::with_stream(
+      state, msg, route.stream,
+      [st, ref, route, video, audio](std::shared_ptr<LiveStream> stream) {
+        serve_stream(*st, ref.get(), route, stream, video, audio);
+      },
+      [ref](guint status, const std::string &error) {
+        http::respond_json_error(ref.get(), status, error);
+      });
+}
+
+}  // namespace hls_handler
+}  // namespace estuary

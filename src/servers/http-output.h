@@ -1,0 +1,59 @@
+// HttpOutput: the HTTP media server (the `HTTP` protocol, port 8080): HLS, progressive formats and
+// the info handler (manual 4.3). A libsoup 3 SoupServer on its own thread and GMainContext, so
+// slow viewers or request floods never stall the control thread (DESIGN.md).
+//
+// The controller registers it with ProtocolSupervisor:
+//
+//   auto catalog = std::make_shared<OutputCatalog>(connectors());   // once
+//   protocols.register_factory("HTTP", [this, catalog](JsonObject *s, GError **e) {
+//     return make_http_listener(streams, catalog, s, e);
+//   });
+//   catalog->set_protocols(config.protocols());                     // after every config change
+//
+// Starting, stopping and moving the listener is done by recreating it.
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include <memory>
+
+#include "controller/protocol-supervisor.h"
+#include "pipelines/live-stream.h"
+#include "servers/output-catalog.h"
+
+namespace estuary {
+
+struct HttpServerState;
+
+class HttpOutput : public Listener {
+ public:
+  // Use make_http_listener().
+  HttpOutput();
+  ~HttpOutput() override;  // stops the server thread; viewers are disconnected
+  HttpOutput(const HttpOutput &) = delete;
+  HttpOutput &operator=(const HttpOutput &) = delete;
+
+  bool running() const override;
+  // The port actually bound (useful with port 0).
+  guint port() const { return bound_port_; }
+
+  struct Thread;
+
+ private:
+  friend std::unique_ptr<Listener> make_http_listener(StreamDirectory &,
+                                                      std::shared_ptr<OutputCatalog>,
+                                                      JsonObject *, GError **);
+  std::unique_ptr<Thread> thread_;
+  guint bound_port_ = 0;
+};
+
+// Starts an HTTP output from a protocol entry's `settings` (transfer none): `port` (default
+// 8080; 0 picks a free one), `interface` (default 0.0.0.0 = every address, IPv4 and IPv6),
+// `pubaddr` (public base URL used in the info handler's absolute URLs; default: the request's
+// Host). `streams` must outlive the listener. Control thread. nullptr with `error` set when the
+// address cannot be bound.
+std::unique_ptr<Listener> make_http_listener(StreamDirectory &streams,
+                                             std::shared_ptr<OutputCatalog> catalog,
+                                             JsonObject *settings, GError **error);
+
+}  // namespace estuary

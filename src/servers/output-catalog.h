@@ -1,0 +1,44 @@
+// OutputCatalog: what the HTTP info handler needs from the configuration (the capabilities'
+// connectors and the enabled protocols), as a snapshot the media threads can read.
+//
+// The control thread owns the configuration; it calls set_protocols() after every change, and
+// the HTTP thread takes a snapshot per info request. The HTTP listener is not recreated when
+// another protocol is enabled, which is why the list is shared rather than passed at creation.
+//
+// Thread-safe: one mutex guards the snapshot; snapshots are immutable once published.
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "common/gref.h"
+#include "protocols/stream-info.h"
+
+namespace estuary {
+
+class OutputCatalog {
+ public:
+  struct Snapshot {
+    GRef<JsonObject> connectors;  // capabilities `connectors`; never modified after publishing
+    std::vector<info::EnabledProtocol> enabled;
+  };
+
+  // `connectors` (transfer none) is deep-copied.
+  explicit OutputCatalog(JsonObject *connectors);
+
+  // Control thread, after each configuration change: `protocols` is `config.protocols`
+  // (transfer none; read now, not kept).
+  void set_protocols(JsonArray *protocols);
+
+  // Any thread.
+  std::shared_ptr<const Snapshot> snapshot() const;
+
+ private:
+  mutable std::mutex lock_;  // guards snapshot_
+  std::shared_ptr<const Snapshot> snapshot_;
+};
+
+}  // namespace estuary
