@@ -1,6 +1,7 @@
 #include "controller/controller.h"
 
 #include "controller/log.h"
+#include "pipelines/inputs.h"
 
 namespace estuary {
 
@@ -40,8 +41,7 @@ JsonObject *Controller::connectors() const {
 }
 
 JsonObject *Controller::inputs_capabilities() const {
-  // Filled by the input registry (src/pipelines/inputs.h) once it lands.
-  return json_object_new();
+  return estuary::inputs_capabilities();
 }
 
 void Controller::apply_config() {
@@ -50,6 +50,7 @@ void Controller::apply_config() {
   gint64 level = json_int_or(ctl, "debug", json_int_or(config.config(), "debug", log::kDefaultLevel));
   log::set_level(static_cast<int>(level));
   protocols.apply(config.protocols());
+  media.apply_config();
 }
 
 }  // namespace estuary

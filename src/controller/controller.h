@@ -11,6 +11,7 @@
 #include "controller/config.h"
 #include "controller/protocol-supervisor.h"
 #include "controller/sessions.h"
+#include "controller/stream-manager.h"
 #include "controller/stream-registry.h"
 
 namespace estuary {
@@ -24,6 +25,7 @@ class Controller {
   ProtocolSupervisor protocols;
   Sessions sessions;
   StreamRegistry streams;
+  StreamManager media{*this};  // after everything it uses
 
   const std::string &instance_id() const { return instance_id_; }
   // capabilities.json from the resources: {"connectors": {...}}. Transfer none.

@@ -52,6 +52,19 @@ void enable_default_protocols(Controller &ctl) {
   g_list_free(names);
 }
 
+void add_demo_stream(Controller &ctl) {
+  static const char kDemoSource[] =
+      "gst:videotestsrc is-live=true pattern=smpte ! video/x-raw,width=640,height=360,framerate=30/1 "
+      "! timeoverlay ! x264enc tune=zerolatency speed-preset=veryfast key-int-max=60 bitrate=1000 "
+      "! h264parse ! mux. audiotestsrc is-live=true wave=sine freq=440 volume=0.2 ! audioconvert "
+      "! avenc_aac ! aacparse ! mux. mpegtsmux name=mux";
+  JsonObject *demo = json_object_new();
+  json_object_set_string_member(demo, "name", "demo");
+  json_object_set_string_member(demo, "source", kDemoSource);
+  json_object_set_boolean_member(demo, "always_on", TRUE);
+  json_object_set_object_member(ctl.config.streams(), "demo", demo);
+}
+
 bool first_run_setup(Controller &ctl) {
   std::cout << _("No account exists yet: let's create the first one.") << std::endl;
   std::string user, pass, again, yes;

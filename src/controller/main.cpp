@@ -41,7 +41,9 @@ gboolean on_stop_signal(gpointer) {
 }
 
 gboolean on_stats_tick(gpointer data) {
-  static_cast<estuary::Controller *>(data)->sessions.sample(g_get_real_time() / G_USEC_PER_SEC);
+  auto *ctl = static_cast<estuary::Controller *>(data);
+  ctl->sessions.sample(g_get_real_time() / G_USEC_PER_SEC);
+  ctl->media.tick();
   return G_SOURCE_CONTINUE;
 }
 
@@ -109,7 +111,10 @@ int main(int argc, char **argv) {
   store_int(ctl, "debug", opt.debug);
   if (opt.interface) json_object_set_string_member(ctl.config.controller(), "interface", opt.interface);
   if (opt.prometheus) json_object_set_string_member(ctl.config.config(), "prometheus", opt.prometheus);
-  if (!ctl.config.existed()) estuary::enable_default_protocols(ctl);
+  if (!ctl.config.existed()) {
+    estuary::enable_default_protocols(ctl);
+    estuary::add_demo_stream(ctl);
+  }
   if (!ctl.auth.has_accounts() && isatty(STDIN_FILENO)) {
     estuary::first_run_setup(ctl);
   }
@@ -139,6 +144,7 @@ int main(int argc, char **argv) {
   g_main_loop_run(main_loop);
 
   ctl.protocols.stop_all();
+  ctl.media.stop_all();
   int rc = 0;
   if (!ctl.save(&error)) {
     fprintf(stderr, "estuary: %s\n", error->message);

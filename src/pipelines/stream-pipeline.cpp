@@ -1,0 +1,155 @@
+#include "pipelines/stream-pipeline.h"
+
+#include "elements/estbuffer-ring.h"
+#include "elements/estbuffer.h"
+#include "elements/plugin.h"
+#include "pipelines/inputs.h"
+
+GST_DEBUG_CATEGORY_STATIC(pipeline_debug);
+#define GST_CAT_DEFAULT pipeline_debug
+
+namespace estuary {
+
+namespace {
+
+void ensure_debug() {
+  static gsize once = 0;
+  if (g_once_init_enter(&once)) {
+    GST_DEBUG_CATEGORY_INIT(pipeline_debug, "estuary-pipeline", 0, "stream pipelines");
+    g_once_init_leave(&once, 1);
+  }
+}
+
+// A non-negative number (or boolean, as 0/1) from the stream's settings.
+gint64 setting(JsonObject *settings, const char *name, gint64 fallback) {
+  JsonNode *node = settings ? json_object_get_member(settings, name) : nullptr;
+  if (!node || !JSON_NODE_HOLDS_VALUE(node)) return fallback;
+  GType t = json_node_get_value_type(node);
+  gint64 v = t == G_TYPE_INT64     ? json_node_get_int(node)
+             : t == G_TYPE_DOUBLE  ? static_cast<gint64>(json_node_get_double(node))
+             : t == G_TYPE_BOOLEAN ? (json_node_get_boolean(node) ? 1 : 0)
+                                   : fallback;
+  return v < 0 ? fallback : v;
+}
+
+}  // namespace
+
+std::unique_ptr<StreamPipeline> StreamPipeline::create(const std::string &name,
+                                                       const std::string &source,
+                                                       JsonObject *settings, Callbacks callbacks,
+                                                       GError **error) {
+  ensure_debug();
+  estuary_elements_register();
+  const InputDescriptor *input = find_input(source);
+  GRef<GstElement> bin = GRef<GstElement>::adopt(build_input(source, name, error));
+  if (!bin) return nullptr;
+
+  std::unique_ptr<StreamPipeline> self(new StreamPipeline());
+  self->name_ = name;
+  self->callbacks_ = std::move(callbacks);
+  self->live_ = input ? input->live : true;
+  self->segment_ms_ = static_cast<guint64>(setting(settings, "segmentsize", 1900));
+  self->pipeline_ = GRef<GstElement>::adopt(gst_pipeline_new(("stream-" + name).c_str()));
+  self->buffer_ = GRef<GstElement>::adopt(gst_element_factory_make("estbuffer", "buffer"));
+  if (!self->buffer_) {
+    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN, "estbuffer is not registered");
+    return nullptr;
+  }
+  g_object_set(self->buffer_.get(), "live", self->live_ ? TRUE : FALSE, "buffer-time",
+               static_cast<guint64>(setting(settings, "DVR", 50000)), "cut-time",
+               static_cast<guint64>(setting(settings, "cut", 0)), "segment-size", self->segment_ms_,
+               "resume", setting(settings, "resume", 0) != 0 ? TRUE : FALSE, nullptr);
+  gst_bin_add_many(GST_BIN(self->pipeline_.get()), GST_ELEMENT(gst_object_ref(bin.get())),
+                   GST_ELEMENT(gst_object_ref(self->buffer_.get())), nullptr);
+  self->ring_ = estbuffer_get_ring(self->buffer_.get());
+  g_signal_connect(bin.get(), "pad-added", G_CALLBACK(on_pad_added), self.get());
+
+  GRef<GstBus> bus = GRef<GstBus>::adopt(gst_element_get_bus(self->pipeline_.get()));
+  self->bus_watch_ = gst_bus_add_watch(bus.get(), on_bus, self.get());
+  self->poll_ = g_timeout_add(50, on_poll, self.get());
+  if (gst_element_set_state(self->pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
+                "the source could not be started");
+    return nullptr;
+  }
+  GST_INFO("%s: pipeline started for %s input", name.c_str(), input ? input->name.c_str() : "?");
+  return self;
+}
+
+StreamPipeline::~StreamPipeline() {
+  if (poll_) g_source_remove(poll_);
+  if (bus_watch_) g_source_remove(bus_watch_);
+  if (pipeline_) gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+}
+
+void StreamPipeline::on_pad_added(GstElement *, GstPad *pad, gpointer data) {
+  auto *self = static_cast<StreamPipeline *>(data);
+  GstPad *sink = gst_element_request_pad_simple(self->buffer_.get(), "sink_%u");
+  if (!sink) return;
+  GstPadLinkReturn r = gst_pad_link(pad, sink);
+  if (r != GST_PAD_LINK_OK) {
+    GST_WARNING("%s: cannot link %s to the buffer: %s", self->name_.c_str(), GST_PAD_NAME(pad),
+                gst_pad_link_get_name(r));
+  }
+  gst_object_unref(sink);
+}
+
+gboolean StreamPipeline::on_poll(gpointer data) {
+  auto *self = static_cast<StreamPipeline *>(data);
+  if (self->ready_ || self->done_) {
+    self->poll_ = 0;
+    return G_SOURCE_REMOVE;
+  }
+  StreamMeta meta = self->ring_->snapshot();
+  bool has_key = false;
+  for (const TrackMeta &t : meta.tracks) has_key = has_key || t.keys.keys > 0;
+  // VoD is ready once loaded enough to know all tracks (or loaded entirely).
+  if (has_key && (self->live_ || meta.ended || meta.tracks.size() > 0)) {
+    self->ready_ = true;
+    self->poll_ = 0;
+    if (self->callbacks_.on_ready) self->callbacks_.on_ready();
+    return G_SOURCE_REMOVE;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean StreamPipeline::on_bus(GstBus *, GstMessage *message, gpointer data) {
+  auto *self = static_cast<StreamPipeline *>(data);
+  switch (GST_MESSAGE_TYPE(message)) {
+    case GST_MESSAGE_ERROR: {
+      GError *err = nullptr;
+      gchar *debug = nullptr;
+      gst_message_parse_error(message, &err, &debug);
+      std::string reason = err ? err->message : "unknown error";
+      GST_WARNING("%s: source error: %s (%s)", self->name_.c_str(), reason.c_str(),
+                  debug ? debug : "");
+      g_clear_error(&err);
+      g_free(debug);
+      if (!self->done_) {
+        self->done_ = true;
+        self->bus_watch_ = 0;
+        if (self->callbacks_.on_failed) self->callbacks_.on_failed(reason);
+        return G_SOURCE_REMOVE;  // the callback may destroy us
+      }
+      break;
+    }
+    case GST_MESSAGE_EOS:
+      if (!self->done_) {
+        // VoD: everything is buffered now; the stream stays. Live: the source is gone.
+        if (!self->live_) {
+          on_poll(self);
+          return G_SOURCE_CONTINUE;
+        }
+        self->done_ = true;
+        self->bus_watch_ = 0;
+        if (self->callbacks_.on_ended) self->callbacks_.on_ended();
+        return G_SOURCE_REMOVE;
+      }
+      break;
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+}  // namespace estuary

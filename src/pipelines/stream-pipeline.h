@@ -1,0 +1,59 @@
+// StreamPipeline: the running media of one stream, `input bin -> estbuffer`, and the bus watch
+// that tells its owner how it goes. Created and destroyed on the control thread; its callbacks
+// run on the control context (the thread-default context when created).
+#pragma once
+
+#include <gst/gst.h>
+#include <json-glib/json-glib.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/gref.h"
+
+namespace estuary {
+
+class BufferRing;
+
+class StreamPipeline {
+ public:
+  struct Callbacks {
+    std::function<void()> on_ready;                      // first media is buffered
+    std::function<void(const std::string &)> on_failed;  // the source failed; reason for users
+    std::function<void()> on_ended;                      // the source ended (live: gone for good)
+  };
+
+  // Builds and starts the pipeline for `source` (settings: the stream's config object, transfer
+  // none: DVR, cut, segmentsize, resume). nullptr with `error` when the source cannot be built.
+  static std::unique_ptr<StreamPipeline> create(const std::string &name, const std::string &source,
+                                                JsonObject *settings, Callbacks callbacks,
+                                                GError **error);
+  ~StreamPipeline();
+  StreamPipeline(const StreamPipeline &) = delete;
+  StreamPipeline &operator=(const StreamPipeline &) = delete;
+
+  const std::shared_ptr<BufferRing> &ring() const { return ring_; }
+  bool live() const { return live_; }
+  guint64 segment_ms() const { return segment_ms_; }
+
+ private:
+  StreamPipeline() = default;
+  static gboolean on_bus(GstBus *, GstMessage *message, gpointer self);
+  static gboolean on_poll(gpointer self);
+  static void on_pad_added(GstElement *input, GstPad *pad, gpointer self);
+
+  std::string name_;
+  GRef<GstElement> pipeline_;
+  GRef<GstElement> buffer_;
+  std::shared_ptr<BufferRing> ring_;
+  Callbacks callbacks_;
+  bool live_ = true;
+  bool ready_ = false;
+  bool done_ = false;  // failed or ended was reported
+  guint64 segment_ms_ = 1900;
+  guint bus_watch_ = 0;
+  guint poll_ = 0;
+};
+
+}  // namespace estuary
