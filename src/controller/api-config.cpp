@@ -65,8 +65,9 @@ void replace_member_or_unset(JsonObject *target, const char *name, JsonNode *val
 }  // namespace
 
 JsonObject *api_config_answer(Controller &ctl) {
+  // A deep copy: the answer gains members (online, iid, time...) that must not be stored.
   GRef<JsonNode> copy = GRef<JsonNode>::adopt(
-      json_node_copy(json_object_get_member(ctl.config.root(), "config")));
+      json_deep_copy(json_object_get_member(ctl.config.root(), "config")));
   JsonObject *answer = json_object_ref(json_node_get_object(copy.get()));
   JsonNode *protocols = json_object_get_member(answer, "protocols");
   if (protocols && JSON_NODE_HOLDS_ARRAY(protocols)) {

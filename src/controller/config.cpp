@@ -1,5 +1,6 @@
 #include "controller/config.h"
 
+#include <cstring>
 #include <map>
 #include <utility>
 
@@ -85,9 +86,11 @@ bool Config::load(const std::string &path, GError **error) {
   g_signal_connect(parser.get(), "object-member", G_CALLBACK(on_object_member), &positions);
   GError *parse_error = nullptr;
   if (!json_parser_load_from_data(parser.get(), contents, length, &parse_error)) {
-    // json-glib's message already starts with "LINE:COLUMN: ".
+    // json-glib's message is "<data>:LINE:COLUMN: what" for in-memory data; keep LINE:COLUMN.
+    const char *what = parse_error->message;
+    if (g_str_has_prefix(what, "<data>:")) what += strlen("<data>:");
     g_set_error(error, ESTUARY_CONFIG_ERROR, ESTUARY_CONFIG_ERROR_PARSE, "%s:%s", path.c_str(),
-                parse_error->message);
+                what);
     g_error_free(parse_error);
     return false;
   }
@@ -155,6 +158,32 @@ const char *json_string_or(JsonObject *obj, const char *name, const char *fallba
   if (!node || !JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
     return fallback;
   return json_node_get_string(node);
+}
+
+JsonNode *json_deep_copy(JsonNode *node) {
+  if (JSON_NODE_HOLDS_OBJECT(node)) {
+    JsonObject *src = json_node_get_object(node);
+    JsonObject *dst = json_object_new();
+    GList *names = json_object_get_members(src);
+    for (GList *l = names; l; l = l->next) {
+      const char *name = static_cast<const char *>(l->data);
+      json_object_set_member(dst, name, json_deep_copy(json_object_get_member(src, name)));
+    }
+    g_list_free(names);
+    JsonNode *out = json_node_new(JSON_NODE_OBJECT);
+    json_node_take_object(out, dst);
+    return out;
+  }
+  if (JSON_NODE_HOLDS_ARRAY(node)) {
+    JsonArray *src = json_node_get_array(node);
+    JsonArray *dst = json_array_new();
+    for (guint i = 0; i < json_array_get_length(src); i++)
+      json_array_add_element(dst, json_deep_copy(json_array_get_element(src, i)));
+    JsonNode *out = json_node_new(JSON_NODE_ARRAY);
+    json_node_take_array(out, dst);
+    return out;
+  }
+  return json_node_copy(node);  // values and null: nothing shared
 }
 
 bool json_equal(JsonNode *a, JsonNode *b) {

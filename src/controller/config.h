@@ -10,7 +10,7 @@
 
 namespace estuary {
 
-#define ESTUARY_CONFIG_ERROR (estuary_config_error_quark())
+#define ESTUARY_CONFIG_ERROR (::estuary::estuary_config_error_quark())
 GQuark estuary_config_error_quark();
 enum EstuaryConfigError { ESTUARY_CONFIG_ERROR_PARSE, ESTUARY_CONFIG_ERROR_TYPE };
 
@@ -63,5 +63,7 @@ gint64 json_int_or(JsonObject *obj, const char *name, gint64 fallback);
 const char *json_string_or(JsonObject *obj, const char *name, const char *fallback);
 // Deep equality of two JSON nodes (object member order ignored).
 bool json_equal(JsonNode *a, JsonNode *b);
+// Deep copy (json_node_copy shares the objects and arrays it copies). Transfer full.
+JsonNode *json_deep_copy(JsonNode *node);
 
 }  // namespace estuary
