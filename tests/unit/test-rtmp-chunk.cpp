@@ -209,6 +209,29 @@ static void test_reader_errors() {
   g_assert_cmpuint(out.size(), ==, 4);
   read_all(&many, hex("07 000000 000001 14 00000000 05"), ChunkError::kTooManyChunkStreams);
   g_assert_cmpstr(chunk_error_message(ChunkError::kTooManyChunkStreams), ==, "too many chunk streams");
+
+  // Half-read messages on several chunk streams are bounded together.
+  ChunkReaderLimits tight;
+  tight.max_pending_bytes = 300;
+  ChunkReader pending(tight);
+  read_all(&pending, cat({hex("04 000000 0000C8 08 01000000"), pattern(128, 0),
+                          hex("06 000000 0000C8 09 01000000"), pattern(128, 0)}));
+  read_all(&pending, cat({hex("05 000000 0000C8 12 01000000"), pattern(128, 0)}),
+           ChunkError::kTooMuchBuffered);
+  // Completed messages release their share.
+  ChunkReader released(tight);
+  Bytes two = cat({hex("04 000000 0000C8 08 01000000"), pattern(128, 0), hex("C4"), pattern(72, 0)});
+  g_assert_cmpuint(read_all(&released, cat({two, hex("C4"), pattern(128, 0), hex("C4"), pattern(72, 0),
+                                            hex("C4"), pattern(128, 0), hex("C4"), pattern(72, 0)})).size(), ==, 3);
+
+  // The writer refuses what a 24-bit length cannot describe.
+  ChunkWriter w;
+  Bytes wire;
+  Message oversize;
+  oversize.csid = 6;
+  oversize.payload.resize(0x1000000);
+  g_assert_false(w.write(oversize, &wire));
+  g_assert_true(wire.empty());
 }
 
 static void test_round_trip() {

@@ -22,6 +22,8 @@ const char *chunk_error_message(ChunkError e) {
       return "new message header before the previous message ended";
     case ChunkError::kBadControlMessage:
       return "malformed protocol control message";
+    case ChunkError::kTooMuchBuffered:
+      return "too many bytes in unfinished messages";
   }
   return "unknown error";
 }
@@ -110,6 +112,11 @@ bool ChunkReader::parse_chunk(std::vector<Message> *out) {
   const uint8_t *payload;
   if (!r.bytes(take, &payload)) return false;
 
+  if (pending_bytes_ + take > limits_.max_pending_bytes) {
+    error_ = ChunkError::kTooMuchBuffered;
+    return false;
+  }
+
   // The chunk is complete: commit.
   StreamState &s = streams_[csid];
   if (!s.in_message) {
@@ -124,9 +131,11 @@ bool ChunkReader::parse_chunk(std::vector<Message> *out) {
   s.stream_id = stream_id;
   s.extended = extended;
   s.partial.insert(s.partial.end(), payload, payload + take);
+  pending_bytes_ += take;
   pos_ += r.position();
 
   if (s.partial.size() == s.length) {
+    pending_bytes_ -= s.partial.size();
     Message m;
     m.csid = csid;
     m.type = s.type;
@@ -156,7 +165,8 @@ void ChunkReader::apply_control(const Message &m) {
     chunk_size_ = v;
   } else {
     auto it = streams_.find(v);
-    if (it != streams_.end()) {
+    if (it != streams_.end() && it->second.in_message) {
+      pending_bytes_ -= it->second.partial.size();
       it->second.in_message = false;
       it->second.partial.clear();
     }

@@ -21,6 +21,7 @@ enum class ChunkError {
   kNoPreviousHeader,     // fmt 1..3 on a chunk stream that never had a fmt 0 header
   kHeaderInsideMessage,  // fmt 0..2 while a message on that chunk stream was half read
   kBadControlMessage,    // Set Chunk Size / Abort with a short payload
+  kTooMuchBuffered,      // half-read messages together above max_pending_bytes
 };
 
 // English description for logs.
@@ -29,6 +30,8 @@ const char *chunk_error_message(ChunkError e);
 struct ChunkReaderLimits {
   uint32_t max_message_size = 16 * 1024 * 1024;
   size_t max_chunk_streams = 64;
+  // Sum of all half-read messages; bounds memory when many chunk streams each start a big one.
+  size_t max_pending_bytes = 32 * 1024 * 1024;
 };
 
 class ChunkReader {
@@ -66,6 +69,7 @@ class ChunkReader {
   ChunkError error_ = ChunkError::kNone;
   uint32_t chunk_size_ = 128;  // the spec's initial value
   uint64_t bytes_received_ = 0;
+  size_t pending_bytes_ = 0;  // payload bytes held in StreamState::partial
   std::map<uint32_t, StreamState> streams_;
   std::vector<uint8_t> buf_;
   size_t pos_ = 0;

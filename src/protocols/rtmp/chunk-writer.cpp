@@ -19,8 +19,8 @@ static void put_basic_header(std::vector<uint8_t> *out, uint8_t fmt, uint32_t cs
   }
 }
 
-void ChunkWriter::write(const Message &m, std::vector<uint8_t> *out) {
-  if (m.csid < 2 || m.csid > 65599) return;
+bool ChunkWriter::write(const Message &m, std::vector<uint8_t> *out) {
+  if (m.csid < 2 || m.csid > 65599 || m.payload.size() > 0xFFFFFF) return false;
   size_t start = out->size();
   uint32_t length = static_cast<uint32_t>(m.payload.size());
 
@@ -74,6 +74,7 @@ void ChunkWriter::write(const Message &m, std::vector<uint8_t> *out) {
                   m.payload[3]) & 0x7FFFFFFF;
     if (v > 0) chunk_size_ = v;
   }
+  return true;
 }
 
 }  // namespace estuary::rtmp

@@ -15,8 +15,9 @@ class ChunkWriter {
  public:
   // Appends the chunks of `m` to *out. Writing a Set Chunk Size message switches this writer to
   // the new size right after that message, as the peer will expect. Chunk stream ids must be in
-  // 2..65599; messages on other ids are dropped (programming error, logged by the caller's tests).
-  void write(const Message &m, std::vector<uint8_t> *out);
+  // 2..65599 and payloads at most 0xFFFFFF bytes (24-bit length field); other messages are not
+  // written and false is returned.
+  bool write(const Message &m, std::vector<uint8_t> *out);
 
   uint32_t chunk_size() const { return chunk_size_; }
   uint64_t bytes_sent() const { return bytes_sent_; }

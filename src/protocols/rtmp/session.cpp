@@ -7,6 +7,7 @@ namespace estuary::rtmp {
 
 // Messages held while the server decides; a client that floods meanwhile is cut off.
 constexpr size_t kMaxHeldMessages = 1024;
+constexpr size_t kMaxHeldBytes = 8 * 1024 * 1024;
 
 Session::Session(SessionConfig config) : config_(std::move(config)) {}
 
@@ -16,9 +17,11 @@ std::vector<Event> Session::take_events() { return std::exchange(events_, {}); }
 void Session::on_message(Message m) {
   if (state_ == State::kClosing) return;
   if (waiting_) {
-    if (held_.size() >= kMaxHeldMessages) {
+    held_bytes_ += m.payload.size();
+    if (held_.size() >= kMaxHeldMessages || held_bytes_ > kMaxHeldBytes) {
       state_ = State::kClosing;
       held_.clear();
+      held_bytes_ = 0;
       return;
     }
     held_.push_back(std::move(m));
@@ -31,6 +34,7 @@ void Session::release_held() {
   while (!waiting_ && state_ != State::kClosing && !held_.empty()) {
     Message m = std::move(held_.front());
     held_.pop_front();
+    held_bytes_ -= m.payload.size();
     handle(std::move(m));
   }
 }
@@ -175,6 +179,7 @@ void Session::reject_connect(std::string_view description) {
   state_ = State::kClosing;
   waiting_ = false;
   held_.clear();
+  held_bytes_ = 0;
 }
 
 void Session::on_publish(const Command &c) {
@@ -218,6 +223,7 @@ void Session::reject_publish(std::string_view code, std::string_view description
   state_ = State::kClosing;
   waiting_ = false;
   held_.clear();
+  held_bytes_ = 0;
 }
 
 void Session::on_play(const Command &c) {
@@ -273,6 +279,7 @@ void Session::reject_play(std::string_view code, std::string_view description) {
   state_ = State::kClosing;
   waiting_ = false;
   held_.clear();
+  held_bytes_ = 0;
 }
 
 void Session::on_delete_stream(uint32_t stream_id) {

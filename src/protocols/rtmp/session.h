@@ -144,6 +144,7 @@ class Session {
   bool want_audio_ = true;
   bool want_video_ = true;
   std::deque<Message> held_;
+  size_t held_bytes_ = 0;
   std::vector<Message> outgoing_;
   std::vector<Event> events_;
 };
