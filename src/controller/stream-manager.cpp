@@ -4,6 +4,7 @@
 #include "controller/log.h"
 #include "elements/estbuffer-ring.h"
 #include "pipelines/stream-pipeline.h"
+#include "protocols/push-rule.h"
 #include "protocols/stream-name.h"
 
 namespace estuary {
@@ -36,6 +37,8 @@ StreamManager::StreamManager(Controller &ctl) : ctl_(ctl) {
   };
   hooks.close = [this](guint64 id) { ctl_.sessions.close(id); };
   directory_.set_session_hooks(std::move(hooks));
+  directory_.set_push_handler(
+      [this](const PushRequest &r, StreamDirectory::PushAccepted reply) { accept_push(r, reply); });
 }
 
 StreamManager::~StreamManager() { stop_all(); }
@@ -111,6 +114,7 @@ void StreamManager::on_gone(const std::string &name, const std::string &reason) 
 void StreamManager::stop(const std::string &name, const std::string &reason) {
   auto it = running_.find(name);
   if (it == running_.end()) return;
+  if (it->second.publisher) it->second.publisher->close();
   ctl_.streams.set_state(name, StreamState::kShuttingDown, reason);
   directory_.withdraw(name);
   directory_.fail(name, reason);
@@ -152,7 +156,7 @@ void StreamManager::tick() {
       ctl_.streams.set_times(name, first == G_MAXUINT64 ? 0 : static_cast<gint64>(first),
                              static_cast<gint64>(last), r.live->live());
     }
-    if (ctl_.sessions.count_for(name) > 0) {
+    if (ctl_.sessions.count_for(name) > 0 || (r.publisher && !r.publisher->closed())) {
       r.idle_since_us = now;
       continue;
     }
@@ -169,6 +173,65 @@ void StreamManager::tick() {
     it = retry_after_us_.erase(it);
     if (truthy(settings_for(name), "always_on")) start(name);
   }
+}
+
+void StreamManager::accept_push(const PushRequest &request, StreamDirectory::PushAccepted reply) {
+  std::string name = sanitize_stream_name(request.stream);
+  auto refuse = [&](const std::string &why) {
+    // The passphrase is never logged.
+    GST_CAT_WARNING(log::cat_streams, "%s push to '%s' from %s refused: %s", request.protocol.c_str(),
+                    name.c_str(), request.address.c_str(), why.c_str());
+    reply(nullptr, why);
+  };
+  if (name.empty() || name[0] == '+') return refuse("invalid stream name");
+  JsonObject *settings = settings_for(name);
+  if (!settings) return refuse("no stream called " + std::string(stream_base_name(name)));
+  std::string source = json_string_or(settings, "source", "");
+  std::optional<PushRule> rule = PushRule::parse(source);
+  if (!rule) return refuse("stream " + std::string(stream_base_name(name)) + " does not take pushes");
+  if (!rule->allows(request.address, request.passphrase)) {
+    return refuse(rule->has_passphrase() && !request.passphrase.empty() ? "wrong passphrase"
+                                                                        : "host not allowed");
+  }
+  auto it = running_.find(name);
+  if (it != running_.end() && it->second.publisher && !it->second.publisher->closed())
+    return refuse("already being pushed to");
+
+  std::shared_ptr<PushFeed> feed;
+  GError *error = nullptr;
+  GRef<GstElement> input = GRef<GstElement>::adopt(
+      input_push_build(name, request.container_caps.c_str(), &feed, &error));
+  if (!input) {
+    std::string why = error ? error->message : "input failed";
+    g_clear_error(&error);
+    return refuse(why);
+  }
+  if (it == running_.end()) {
+    StreamPipeline::Callbacks cb;
+    cb.on_ready = [this, name] { on_ready(name); };
+    cb.on_failed = [this, name](const std::string &reason) { on_gone(name, "push failed: " + reason); };
+    cb.on_ended = [this, name] { on_gone(name, "push ended"); };
+    std::unique_ptr<StreamPipeline> pipeline =
+        StreamPipeline::create_push(name, settings, std::move(cb), &error);
+    if (!pipeline) {
+      std::string why = error ? error->message : "pipeline failed";
+      g_clear_error(&error);
+      return refuse(why);
+    }
+    Running r;
+    r.pipeline = std::move(pipeline);
+    r.source = source;
+    r.idle_since_us = g_get_monotonic_time();
+    it = running_.emplace(name, std::move(r)).first;
+    ctl_.streams.set_state(name, StreamState::kWaiting, request.protocol + " push from " + request.address);
+  } else {
+    GST_CAT_INFO(log::cat_streams, "stream %s: publisher back, resuming", name.c_str());
+  }
+  it->second.pipeline->attach_input(input.get());
+  it->second.publisher = feed;
+  GST_CAT_INFO(log::cat_streams, "stream %s: %s push from %s accepted", name.c_str(),
+               request.protocol.c_str(), request.address.c_str());
+  reply(feed, "");
 }
 
 void StreamManager::stop_all() {

@@ -33,12 +33,16 @@ class StreamManager {
   void tick();
   void stop_all();
 
+  // Decides on a publisher (StreamDirectory::accept_push) and answers through `reply`.
+  void accept_push(const PushRequest &request, StreamDirectory::PushAccepted reply);
+
  private:
   struct Running {
     std::unique_ptr<StreamPipeline> pipeline;
     std::shared_ptr<LiveStream> live;
     std::string source;      // as configured when started, to notice changes
     gint64 idle_since_us = 0;
+    std::shared_ptr<PushFeed> publisher;  // push streams: the current publisher's feed
   };
   void on_ready(const std::string &name);
   void on_gone(const std::string &name, const std::string &reason);

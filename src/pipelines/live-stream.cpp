@@ -141,6 +141,26 @@ void StreamDirectory::fail(const std::string &name, const std::string &error) {
   complete_waiters(name, nullptr, error);
 }
 
+void StreamDirectory::set_push_handler(PushHandler handler) {
+  std::lock_guard<std::mutex> guard(lock_);
+  push_handler_ = std::move(handler);
+}
+
+void StreamDirectory::accept_push(const PushRequest &request, GMainContext *context,
+                                  PushAccepted done) {
+  GRef<GMainContext> reply_to = GRef<GMainContext>::ref(context);
+  PushAccepted reply = [reply_to, done](std::shared_ptr<PushFeed> feed, const std::string &error) {
+    post(reply_to.get(), [done, feed, error] { done(feed, error); });
+  };
+  std::lock_guard<std::mutex> guard(lock_);
+  if (!control_ || !push_handler_) {
+    reply(nullptr, "pushes are not accepted yet");
+    return;
+  }
+  auto handler = push_handler_;
+  post(control_.get(), [handler, request, reply] { handler(request, reply); });
+}
+
 void StreamDirectory::set_session_hooks(SessionHooks hooks) {
   std::lock_guard<std::mutex> guard(lock_);
   hooks_ = std::move(hooks);

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "common/gref.h"
+#include "pipelines/input-push.h"
 #include "pipelines/output-hub.h"
 
 namespace estuary {
@@ -40,6 +41,15 @@ class LiveStream {
   OutputHub hub_;
 };
 
+// A publisher asking to push into a stream (RTMP publish, SRT, RTSP RECORD, TS).
+struct PushRequest {
+  std::string stream;          // as the publisher named it (sanitised by the control side)
+  std::string address;         // the publisher's IP address, for push://host rules
+  std::string passphrase;      // as given by the publisher; never logged
+  std::string protocol;        // "RTMP", "SRT", ... for logs and sessions
+  std::string container_caps;  // what the feed carries: "video/x-flv", "video/mpegts, systemstream=true"
+};
+
 // Session reporting from media servers; ids come from open().
 struct ViewerReport {
   std::string host, stream, protocol;
@@ -60,6 +70,15 @@ class StreamDirectory {
   // an error ("no stream called x", "source is offline: ...") when it cannot be, or after
   // `timeout_ms`.
   void request(const std::string &name, GMainContext *context, guint timeout_ms, Ready done);
+
+  // Any thread. Asks the control thread to accept a publisher; `done` runs on `context` with a
+  // feed to write into, or null and the reason it was refused (unknown stream, not a push
+  // stream, host/passphrase refused, already being pushed).
+  using PushAccepted = std::function<void(std::shared_ptr<PushFeed> feed, const std::string &error)>;
+  void accept_push(const PushRequest &request, GMainContext *context, PushAccepted done);
+  // Set by the controller: decides on the control thread and calls `reply` once.
+  using PushHandler = std::function<void(const PushRequest &, PushAccepted reply)>;
+  void set_push_handler(PushHandler handler);
 
   // Control thread: `stream` is ready (replaces any previous one of that name) / has stopped /
   // could not start.
@@ -96,6 +115,7 @@ class StreamDirectory {
   std::map<std::string, std::shared_ptr<LiveStream>> streams_;
   std::multimap<std::string, std::shared_ptr<Waiter>> waiters_;
   SessionHooks hooks_;
+  PushHandler push_handler_;
 };
 
 }  // namespace estuary

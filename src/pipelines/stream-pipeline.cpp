@@ -34,39 +34,42 @@ gint64 setting(JsonObject *settings, const char *name, gint64 fallback) {
 
 }  // namespace
 
+bool StreamPipeline::setup(const std::string &name, JsonObject *settings, bool live,
+                           GError **error) {
+  ensure_debug();
+  estuary_elements_register();
+  name_ = name;
+  live_ = live;
+  segment_ms_ = static_cast<guint64>(setting(settings, "segmentsize", 1900));
+  pipeline_ = GRef<GstElement>::adopt(gst_pipeline_new(("stream-" + name).c_str()));
+  buffer_ = GRef<GstElement>::adopt(gst_element_factory_make("estbuffer", "buffer"));
+  if (!buffer_) {
+    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN, "estbuffer is not registered");
+    return false;
+  }
+  g_object_set(buffer_.get(), "live", live_ ? TRUE : FALSE, "buffer-time",
+               static_cast<guint64>(setting(settings, "DVR", 50000)), "cut-time",
+               static_cast<guint64>(setting(settings, "cut", 0)), "segment-size", segment_ms_,
+               "resume", setting(settings, "resume", 0) != 0 ? TRUE : FALSE, nullptr);
+  gst_bin_add(GST_BIN(pipeline_.get()), GST_ELEMENT(gst_object_ref(buffer_.get())));
+  ring_ = estbuffer_get_ring(buffer_.get());
+  GRef<GstBus> bus = GRef<GstBus>::adopt(gst_element_get_bus(pipeline_.get()));
+  bus_watch_ = gst_bus_add_watch(bus.get(), on_bus, this);
+  poll_ = g_timeout_add(50, on_poll, this);
+  return true;
+}
+
 std::unique_ptr<StreamPipeline> StreamPipeline::create(const std::string &name,
                                                        const std::string &source,
                                                        JsonObject *settings, Callbacks callbacks,
                                                        GError **error) {
-  ensure_debug();
-  estuary_elements_register();
   const InputDescriptor *input = find_input(source);
   GRef<GstElement> bin = GRef<GstElement>::adopt(build_input(source, name, error));
   if (!bin) return nullptr;
-
   std::unique_ptr<StreamPipeline> self(new StreamPipeline());
-  self->name_ = name;
   self->callbacks_ = std::move(callbacks);
-  self->live_ = input ? input->live : true;
-  self->segment_ms_ = static_cast<guint64>(setting(settings, "segmentsize", 1900));
-  self->pipeline_ = GRef<GstElement>::adopt(gst_pipeline_new(("stream-" + name).c_str()));
-  self->buffer_ = GRef<GstElement>::adopt(gst_element_factory_make("estbuffer", "buffer"));
-  if (!self->buffer_) {
-    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN, "estbuffer is not registered");
-    return nullptr;
-  }
-  g_object_set(self->buffer_.get(), "live", self->live_ ? TRUE : FALSE, "buffer-time",
-               static_cast<guint64>(setting(settings, "DVR", 50000)), "cut-time",
-               static_cast<guint64>(setting(settings, "cut", 0)), "segment-size", self->segment_ms_,
-               "resume", setting(settings, "resume", 0) != 0 ? TRUE : FALSE, nullptr);
-  gst_bin_add_many(GST_BIN(self->pipeline_.get()), GST_ELEMENT(gst_object_ref(bin.get())),
-                   GST_ELEMENT(gst_object_ref(self->buffer_.get())), nullptr);
-  self->ring_ = estbuffer_get_ring(self->buffer_.get());
-  g_signal_connect(bin.get(), "pad-added", G_CALLBACK(on_pad_added), self.get());
-
-  GRef<GstBus> bus = GRef<GstBus>::adopt(gst_element_get_bus(self->pipeline_.get()));
-  self->bus_watch_ = gst_bus_add_watch(bus.get(), on_bus, self.get());
-  self->poll_ = g_timeout_add(50, on_poll, self.get());
+  if (!self->setup(name, settings, input ? input->live : true, error)) return nullptr;
+  self->attach_input(bin.get());
   if (gst_element_set_state(self->pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
                 "the source could not be started");
@@ -74,6 +77,29 @@ std::unique_ptr<StreamPipeline> StreamPipeline::create(const std::string &name,
   }
   GST_INFO("%s: pipeline started for %s input", name.c_str(), input ? input->name.c_str() : "?");
   return self;
+}
+
+std::unique_ptr<StreamPipeline> StreamPipeline::create_push(const std::string &name,
+                                                            JsonObject *settings,
+                                                            Callbacks callbacks, GError **error) {
+  std::unique_ptr<StreamPipeline> self(new StreamPipeline());
+  self->callbacks_ = std::move(callbacks);
+  if (!self->setup(name, settings, true, error)) return nullptr;
+  gst_element_set_state(self->pipeline_.get(), GST_STATE_PLAYING);
+  return self;
+}
+
+void StreamPipeline::attach_input(GstElement *input) {
+  if (input_) {
+    GstElement *old = input_.get();
+    gst_element_set_locked_state(old, TRUE);
+    gst_element_set_state(old, GST_STATE_NULL);
+    gst_bin_remove(GST_BIN(pipeline_.get()), old);
+  }
+  input_ = GRef<GstElement>::ref(input);
+  g_signal_connect(input, "pad-added", G_CALLBACK(on_pad_added), this);
+  gst_bin_add(GST_BIN(pipeline_.get()), GST_ELEMENT(gst_object_ref(input)));
+  gst_element_sync_state_with_parent(input);
 }
 
 StreamPipeline::~StreamPipeline() {

@@ -29,6 +29,14 @@ class StreamPipeline {
   static std::unique_ptr<StreamPipeline> create(const std::string &name, const std::string &source,
                                                 JsonObject *settings, Callbacks callbacks,
                                                 GError **error);
+  // A pipeline with no input yet, for a push-input stream: publishers attach inputs as they
+  // come (a publisher that reconnects within the resume window continues the same buffer).
+  static std::unique_ptr<StreamPipeline> create_push(const std::string &name, JsonObject *settings,
+                                                     Callbacks callbacks, GError **error);
+  // Adds an input bin (transfer none; a reference is taken) and starts it. The previous input,
+  // if any, is removed.
+  void attach_input(GstElement *input);
+
   ~StreamPipeline();
   StreamPipeline(const StreamPipeline &) = delete;
   StreamPipeline &operator=(const StreamPipeline &) = delete;
@@ -39,6 +47,7 @@ class StreamPipeline {
 
  private:
   StreamPipeline() = default;
+  bool setup(const std::string &name, JsonObject *settings, bool live, GError **error);
   static gboolean on_bus(GstBus *, GstMessage *message, gpointer self);
   static gboolean on_poll(gpointer self);
   static void on_pad_added(GstElement *input, GstPad *pad, gpointer self);
@@ -46,6 +55,7 @@ class StreamPipeline {
   std::string name_;
   GRef<GstElement> pipeline_;
   GRef<GstElement> buffer_;
+  GRef<GstElement> input_;
   std::shared_ptr<BufferRing> ring_;
   Callbacks callbacks_;
   bool live_ = true;
