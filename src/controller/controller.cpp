@@ -2,6 +2,7 @@
 
 #include "controller/log.h"
 #include "pipelines/inputs.h"
+#include "servers/http-output.h"
 
 namespace estuary {
 
@@ -32,6 +33,15 @@ Controller::Controller() {
     if (dep) protocols.set_dependency(name, dep);
   }
   g_list_free(names);
+  register_listeners();
+}
+
+// One factory per connector that has a listener of its own; the others are served by these.
+void Controller::register_listeners() {
+  catalog_ = std::make_shared<OutputCatalog>(connectors());
+  protocols.register_factory("HTTP", [this](JsonObject *settings, GError **error) {
+    return make_http_listener(media.directory(), catalog_, settings, error);
+  });
 }
 
 JsonObject *Controller::connectors() const {
@@ -49,6 +59,7 @@ void Controller::apply_config() {
   // `config.debug` is where MistServer keeps the level too; the controller's setting wins.
   gint64 level = json_int_or(ctl, "debug", json_int_or(config.config(), "debug", log::kDefaultLevel));
   log::set_level(static_cast<int>(level));
+  catalog_->set_protocols(config.protocols());
   protocols.apply(config.protocols());
   media.apply_config();
 }

@@ -13,6 +13,7 @@
 #include "controller/sessions.h"
 #include "controller/stream-manager.h"
 #include "controller/stream-registry.h"
+#include "servers/output-catalog.h"
 
 namespace estuary {
 
@@ -40,8 +41,11 @@ class Controller {
   bool save(GError **error) { return config.save(error); }
 
  private:
+  void register_listeners();
+
   std::string instance_id_;
   GRef<JsonNode> capabilities_;
+  std::shared_ptr<OutputCatalog> catalog_;  // what the HTTP info handler reads
 };
 
 }  // namespace estuary

@@ -55,7 +55,7 @@ void enable_default_protocols(Controller &ctl) {
 void add_demo_stream(Controller &ctl) {
   static const char kDemoSource[] =
       "gst:videotestsrc is-live=true pattern=smpte ! video/x-raw,width=640,height=360,framerate=30/1 "
-      "! timeoverlay ! x264enc tune=zerolatency speed-preset=veryfast key-int-max=60 bitrate=1000 "
+      "! timeoverlay ! x264enc tune=zerolatency speed-preset=veryfast key-int-max=60 option-string=scenecut=0 bitrate=1000 "
       "! h264parse ! mux. audiotestsrc is-live=true wave=sine freq=440 volume=0.2 ! audioconvert "
       "! avenc_aac ! aacparse ! mux. mpegtsmux name=mux";
   JsonObject *demo = json_object_new();
