@@ -80,10 +80,10 @@ static void test_containers() {
 
 static void test_connect_command() {
   // The start of an ffmpeg connect: "connect", 1, {app: "live", tcUrl: ...}.
-  Bytes b = hex(
-      "02 00 07 'connect' 00 3F F0 00 00 00 00 00 00"
-      "03 00 03 'app' 02 00 04 'live' 00 05 'tcUrl' 02 00 1A 'rtmp://127.0.0.1:1935/live'"
-      "00 00 09");
+  Bytes b =
+      hex("02 00 07 'connect' 00 3F F0 00 00 00 00 00 00"
+          "03 00 03 'app' 02 00 04 'live' 00 05 'tcUrl' 02 00 1A 'rtmp://127.0.0.1:1935/live'"
+          "00 00 09");
   auto values = amf0_decode_all(b.data(), b.size());
   g_assert_true(values.has_value());
   g_assert_cmpuint(values->size(), ==, 3);
@@ -115,13 +115,13 @@ static void test_amf3() {
 }
 
 static void test_hostile() {
-  g_assert_false(decodes(hex("02 00 05 'ab'")));        // truncated string
-  g_assert_false(decodes(hex("00 3F F0")));             // truncated number
-  g_assert_false(decodes(hex("0A FF FF FF FF 05")));    // strict array count beyond the data
-  g_assert_false(decodes(hex("0C FF FF FF FF 'a'")));   // long string length beyond the data
-  g_assert_false(decodes(hex("03 00 01 'a'")));         // object without value or end
-  g_assert_false(decodes(hex("07 00 01")));             // references are not supported
-  g_assert_false(decodes(hex("11 04 FF FF")));          // truncated U29
+  g_assert_false(decodes(hex("02 00 05 'ab'")));       // truncated string
+  g_assert_false(decodes(hex("00 3F F0")));            // truncated number
+  g_assert_false(decodes(hex("0A FF FF FF FF 05")));   // strict array count beyond the data
+  g_assert_false(decodes(hex("0C FF FF FF FF 'a'")));  // long string length beyond the data
+  g_assert_false(decodes(hex("03 00 01 'a'")));        // object without value or end
+  g_assert_false(decodes(hex("07 00 01")));            // references are not supported
+  g_assert_false(decodes(hex("11 04 FF FF")));         // truncated U29
   g_assert_false(decodes(hex("")));
 
   // Nesting: kAmfMaxDepth levels decode, one more is refused without recursing further.

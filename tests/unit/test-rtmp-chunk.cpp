@@ -17,7 +17,9 @@ static Message msg(uint32_t csid, uint8_t type, uint32_t ts, uint32_t sid, Bytes
   return m;
 }
 
-static Bytes sub(const Bytes &b, size_t from, size_t to) { return Bytes(b.begin() + from, b.begin() + to); }
+static Bytes sub(const Bytes &b, size_t from, size_t to) {
+  return Bytes(b.begin() + from, b.begin() + to);
+}
 
 static void assert_msg(const Message &m, uint32_t csid, uint8_t type, uint32_t ts, uint32_t sid,
                        const Bytes &payload) {
@@ -79,7 +81,8 @@ static void test_writer_extended_and_csids() {
   assert_bytes(out, hex("01 FF FF 000000 000001 14 00000000 05"));
 }
 
-static std::vector<Message> read_all(ChunkReader *r, const Bytes &b, ChunkError want = ChunkError::kNone) {
+static std::vector<Message> read_all(ChunkReader *r, const Bytes &b,
+                                     ChunkError want = ChunkError::kNone) {
   std::vector<Message> out;
   g_assert_cmpint(static_cast<int>(r->feed(b.data(), b.size(), &out)), ==, static_cast<int>(want));
   return out;
@@ -87,11 +90,26 @@ static std::vector<Message> read_all(ChunkReader *r, const Bytes &b, ChunkError 
 
 static void test_reader_basic() {
   Bytes p = pattern(300, 0);
-  Bytes stream = cat({hex("06 0003E8 00012C 09 01000000"), sub(p, 0, 128), hex("C6"),
-                      sub(p, 128, 256), hex("C6"), sub(p, 256, 300),
-                      hex("86 000028"), sub(p, 0, 128), hex("C6"), sub(p, 128, 256), hex("C6"),
-                      sub(p, 256, 300), hex("C6"), sub(p, 0, 128), hex("C6"), sub(p, 128, 256),
-                      hex("C6"), sub(p, 256, 300), hex("46 000014 00000A 09"), pattern(10, 1),
+  Bytes stream = cat({hex("06 0003E8 00012C 09 01000000"),
+                      sub(p, 0, 128),
+                      hex("C6"),
+                      sub(p, 128, 256),
+                      hex("C6"),
+                      sub(p, 256, 300),
+                      hex("86 000028"),
+                      sub(p, 0, 128),
+                      hex("C6"),
+                      sub(p, 128, 256),
+                      hex("C6"),
+                      sub(p, 256, 300),
+                      hex("C6"),
+                      sub(p, 0, 128),
+                      hex("C6"),
+                      sub(p, 128, 256),
+                      hex("C6"),
+                      sub(p, 256, 300),
+                      hex("46 000014 00000A 09"),
+                      pattern(10, 1),
                       hex("00 24 000000 000001 14 00000000 05"),
                       hex("01 50 01 000000 000001 14 00000000 05")});
   ChunkReader r;
@@ -116,9 +134,9 @@ static void test_reader_basic() {
 static void test_reader_interleaved() {
   // Audio (csid 4) and video (csid 6) chunks alternate; each message completes in order.
   Bytes a = pattern(200, 1), v = pattern(150, 2);
-  Bytes stream = cat({hex("04 000010 0000C8 08 01000000"), sub(a, 0, 128),
-                      hex("06 000020 000096 09 01000000"), sub(v, 0, 128), hex("C4"),
-                      sub(a, 128, 200), hex("C6"), sub(v, 128, 150)});
+  Bytes stream =
+      cat({hex("04 000010 0000C8 08 01000000"), sub(a, 0, 128), hex("06 000020 000096 09 01000000"),
+           sub(v, 0, 128), hex("C4"), sub(a, 128, 200), hex("C6"), sub(v, 128, 150)});
   ChunkReader r;
   auto msgs = read_all(&r, stream);
   g_assert_cmpuint(msgs.size(), ==, 2);
@@ -138,15 +156,17 @@ static void test_reader_extended() {
   // the next four bytes differ from the extended value, so they are payload.
   ChunkReader lenient;
   Bytes q = pattern(130, 4);
-  msgs = read_all(&lenient, cat({hex("04 FFFFFF 000082 08 01000000 01000000"), sub(q, 0, 128),
-                                 hex("C4"), sub(q, 128, 130), hex("02 000000 000004 01 00000000 00000100")}));
+  msgs = read_all(&lenient,
+                  cat({hex("04 FFFFFF 000082 08 01000000 01000000"), sub(q, 0, 128), hex("C4"),
+                       sub(q, 128, 130), hex("02 000000 000004 01 00000000 00000100")}));
   g_assert_cmpuint(msgs.size(), ==, 2);
   assert_msg(msgs[0], 4, kMsgAudio, 0x01000000, 1, q);
   g_assert_cmpuint(lenient.chunk_size(), ==, 256);
 
   // Extended delta on a fmt 3 start: 0x01000000 + 0x01000000.
   ChunkReader delta;
-  msgs = read_all(&delta, hex("04 000000 000001 08 01000000 AA 84 FFFFFF 01000000 BB C4 01000000 CC"));
+  msgs =
+      read_all(&delta, hex("04 000000 000001 08 01000000 AA 84 FFFFFF 01000000 BB C4 01000000 CC"));
   g_assert_cmpuint(msgs.size(), ==, 3);
   g_assert_cmpuint(msgs[1].timestamp, ==, 0x01000000u);
   g_assert_cmpuint(msgs[2].timestamp, ==, 0x02000000u);
@@ -197,8 +217,9 @@ static void test_reader_errors() {
   read_all(&nohdr3, hex("C6 00"), ChunkError::kNoPreviousHeader);
 
   ChunkReader inside;
-  read_all(&inside, cat({hex("06 000000 0000C8 09 01000000"), pattern(128, 0),
-                         hex("06 000000 000001 09 01000000 00")}),
+  read_all(&inside,
+           cat({hex("06 000000 0000C8 09 01000000"), pattern(128, 0),
+                hex("06 000000 000001 09 01000000 00")}),
            ChunkError::kHeaderInsideMessage);
 
   ChunkReader many(ChunkReaderLimits{1 << 20, 4});
@@ -208,7 +229,8 @@ static void test_reader_errors() {
   g_assert_true(many.feed(s.data(), s.size(), &out) == ChunkError::kNone);
   g_assert_cmpuint(out.size(), ==, 4);
   read_all(&many, hex("07 000000 000001 14 00000000 05"), ChunkError::kTooManyChunkStreams);
-  g_assert_cmpstr(chunk_error_message(ChunkError::kTooManyChunkStreams), ==, "too many chunk streams");
+  g_assert_cmpstr(chunk_error_message(ChunkError::kTooManyChunkStreams), ==,
+                  "too many chunk streams");
 
   // Half-read messages on several chunk streams are bounded together.
   ChunkReaderLimits tight;
@@ -220,9 +242,13 @@ static void test_reader_errors() {
            ChunkError::kTooMuchBuffered);
   // Completed messages release their share.
   ChunkReader released(tight);
-  Bytes two = cat({hex("04 000000 0000C8 08 01000000"), pattern(128, 0), hex("C4"), pattern(72, 0)});
-  g_assert_cmpuint(read_all(&released, cat({two, hex("C4"), pattern(128, 0), hex("C4"), pattern(72, 0),
-                                            hex("C4"), pattern(128, 0), hex("C4"), pattern(72, 0)})).size(), ==, 3);
+  Bytes two =
+      cat({hex("04 000000 0000C8 08 01000000"), pattern(128, 0), hex("C4"), pattern(72, 0)});
+  g_assert_cmpuint(
+      read_all(&released, cat({two, hex("C4"), pattern(128, 0), hex("C4"), pattern(72, 0),
+                               hex("C4"), pattern(128, 0), hex("C4"), pattern(72, 0)}))
+          .size(),
+      ==, 3);
 
   // The writer refuses what a 24-bit length cannot describe.
   ChunkWriter w;
@@ -303,7 +329,8 @@ static void test_control_builders() {
   Message sbl = msg(2, kMsgUserControl, 0, 0, hex("0003 00000001 00000BB8"));
   uc = parse_user_control(sbl);
   g_assert_true(uc && uc->value == 1 && uc->value2 == 3000);
-  g_assert_false(parse_user_control(msg(2, kMsgUserControl, 0, 0, hex("0003 00000001"))).has_value());
+  g_assert_false(
+      parse_user_control(msg(2, kMsgUserControl, 0, 0, hex("0003 00000001"))).has_value());
   g_assert_false(parse_u32_control(msg(2, kMsgAck, 0, 0, hex("00"))).has_value());
 }
 

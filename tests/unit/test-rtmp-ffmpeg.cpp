@@ -90,10 +90,19 @@ static GRef<GSubprocess> spawn(std::initializer_list<const char *> argv, GSubpro
 
 static Published publish_with_ffmpeg(int listen_fd, int port) {
   std::string url = "rtmp://127.0.0.1:" + std::to_string(port) + "/live/test";
-  auto ffmpeg = spawn({"ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
-                       "testsrc=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=frequency=440",
-                       "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-c:a",
-                       "aac", "-f", "flv", url.c_str()},
+  auto ffmpeg = spawn({"ffmpeg",    "-hide_banner",
+                       "-loglevel", "error",
+                       "-f",        "lavfi",
+                       "-i",        "testsrc=size=320x240:rate=25",
+                       "-f",        "lavfi",
+                       "-i",        "sine=frequency=440",
+                       "-t",        "2",
+                       "-c:v",      "libx264",
+                       "-preset",   "ultrafast",
+                       "-g",        "25",
+                       "-c:a",      "aac",
+                       "-f",        "flv",
+                       url.c_str()},
                       G_SUBPROCESS_FLAGS_STDIN_PIPE);
   Published got;
   serve_one(listen_fd, 30, [&](ServerConnection &c, Event &e) {
@@ -111,11 +120,14 @@ static Published publish_with_ffmpeg(int listen_fd, int port) {
         const Message &m = e.media;
         if (m.type == kMsgVideo) {
           auto h = parse_video_header(m.payload.data(), m.payload.size());
-          if (is_sequence_header(h) && h->codec_fourcc == fourcc('a', 'v', 'c', '1')) got.avc_header = true;
-          else if (h && h->kind == PacketKind::kCodedFrames) got.video_frames++;
+          if (is_sequence_header(h) && h->codec_fourcc == fourcc('a', 'v', 'c', '1'))
+            got.avc_header = true;
+          else if (h && h->kind == PacketKind::kCodedFrames)
+            got.video_frames++;
         } else if (m.type == kMsgAudio) {
           auto h = parse_audio_header(m.payload.data(), m.payload.size());
-          if (h && h->kind == PacketKind::kSequenceHeader && h->sound_format == 10) got.aac_header = true;
+          if (h && h->kind == PacketKind::kSequenceHeader && h->sound_format == 10)
+            got.aac_header = true;
         } else if (m.payload.size() > 13 && memcmp(m.payload.data() + 3, "onMetaData", 10) == 0) {
           got.metadata = true;
         }
@@ -165,11 +177,12 @@ static void test_ffmpeg_publish_and_play() {
   std::string file = std::string(dir.get()) + "/pub.flv";
   g_assert_true(g_file_set_contents(file.c_str(), reinterpret_cast<const char *>(flv.data()),
                                     static_cast<gssize>(flv.size()), nullptr));
-  auto probe = spawn({"ffprobe", "-v", "error", "-show_entries", "stream=codec_name,width",
-                      "-of", "csv=p=0", file.c_str()},
+  auto probe = spawn({"ffprobe", "-v", "error", "-show_entries", "stream=codec_name,width", "-of",
+                      "csv=p=0", file.c_str()},
                      G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   char *out = nullptr;
-  g_assert_true(g_subprocess_communicate_utf8(probe.get(), nullptr, nullptr, &out, nullptr, nullptr));
+  g_assert_true(
+      g_subprocess_communicate_utf8(probe.get(), nullptr, nullptr, &out, nullptr, nullptr));
   std::string probed = out ? out : "";
   g_free(out);
   g_assert_true(probed.find("h264,320") != std::string::npos);
@@ -179,8 +192,8 @@ static void test_ffmpeg_publish_and_play() {
 
   // Play: ffprobe pulls rtmp://.../live/test and gets the recorded messages back.
   std::string url = "rtmp://127.0.0.1:" + std::to_string(port) + "/live/test";
-  auto player = spawn({"ffprobe", "-v", "error", "-show_entries", "stream=codec_name,width",
-                       "-of", "csv=p=0", url.c_str()},
+  auto player = spawn({"ffprobe", "-v", "error", "-show_entries", "stream=codec_name,width", "-of",
+                       "csv=p=0", url.c_str()},
                       G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   std::string play_name;
   serve_one(lfd, 30, [&](ServerConnection &c, Event &e) {
@@ -195,7 +208,8 @@ static void test_ffmpeg_publish_and_play() {
     return true;
   });
   out = nullptr;
-  g_assert_true(g_subprocess_communicate_utf8(player.get(), nullptr, nullptr, &out, nullptr, nullptr));
+  g_assert_true(
+      g_subprocess_communicate_utf8(player.get(), nullptr, nullptr, &out, nullptr, nullptr));
   probed = out ? out : "";
   g_free(out);
   g_test_message("ffprobe over RTMP play: %s", probed.c_str());

@@ -24,10 +24,10 @@ static void test_flv_write() {
 }
 
 static void test_flv_read() {
-  Bytes stream = cat({flv_file_header(true, true),
-                      hex("12 000003 000000 00 000000 05 06 05 0000000E"),
-                      hex("09 000005 020304 01 000000 17 00 000000 00000010"),
-                      hex("08 000002 000028 00 000000 AF 01 0000000D")});
+  Bytes stream =
+      cat({flv_file_header(true, true), hex("12 000003 000000 00 000000 05 06 05 0000000E"),
+           hex("09 000005 020304 01 000000 17 00 000000 00000010"),
+           hex("08 000002 000028 00 000000 AF 01 0000000D")});
   for (size_t split : {size_t{1}, size_t{5}, size_t{14}, stream.size()}) {
     FlvTagReader r;
     std::vector<FlvTag> tags;
@@ -79,7 +79,8 @@ static void test_video_headers() {
   g_assert_cmpuint(h->data_offset, ==, 8);
   b = hex("A3 'hvc1' AA");  // inter frame, CodedFramesX: no composition time
   h = parse_video_header(b.data(), b.size());
-  g_assert_true(h && h->frame_type == 2 && h->kind == PacketKind::kCodedFrames && h->data_offset == 5);
+  g_assert_true(h && h->frame_type == 2 && h->kind == PacketKind::kCodedFrames &&
+                h->data_offset == 5);
   b = hex("91 'av01' 12 00");
   h = parse_video_header(b.data(), b.size());
   g_assert_true(h && h->codec_fourcc == fourcc('a', 'v', '0', '1') && h->data_offset == 5);

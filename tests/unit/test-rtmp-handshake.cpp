@@ -33,7 +33,8 @@ static void test_simple() {
   Bytes c0c1 = cat({hex("03"), hex("00 00 00 10 00 00 00 00"), pattern(kHandshakeSize - 8, 1)});
   Bytes out;
   g_assert_cmpuint(hs.feed(c0c1.data(), c0c1.size(), &out), ==, c0c1.size());
-  g_assert_cmpint(static_cast<int>(hs.state()), ==, static_cast<int>(ServerHandshake::State::kWaitC2));
+  g_assert_cmpint(static_cast<int>(hs.state()), ==,
+                  static_cast<int>(ServerHandshake::State::kWaitC2));
   g_assert_true(hs.scheme() == ServerHandshake::Scheme::kSimple);
   g_assert_cmpuint(out.size(), ==, 1 + 2 * kHandshakeSize);
 
@@ -44,10 +45,12 @@ static void test_simple() {
   assert_bytes(Bytes(out.begin(), out.begin() + 1), hex("03"));
   assert_bytes(Bytes(out.begin() + 1, out.begin() + 1 + kHandshakeSize), s1_want);
   // S2 echoes C1.
-  assert_bytes(Bytes(out.begin() + 1 + kHandshakeSize, out.end()), Bytes(c0c1.begin() + 1, c0c1.end()));
+  assert_bytes(Bytes(out.begin() + 1 + kHandshakeSize, out.end()),
+               Bytes(c0c1.begin() + 1, c0c1.end()));
 
   // C2 arrives with the first chunk bytes behind it: only C2 is consumed.
-  Bytes c2_and_more = cat({Bytes(out.begin() + 1, out.begin() + 1 + kHandshakeSize), hex("02 00 00")});
+  Bytes c2_and_more =
+      cat({Bytes(out.begin() + 1, out.begin() + 1 + kHandshakeSize), hex("02 00 00")});
   Bytes more;
   g_assert_cmpuint(hs.feed(c2_and_more.data(), c2_and_more.size(), &more), ==, kHandshakeSize);
   g_assert_true(hs.done());
@@ -80,7 +83,8 @@ static void check_digest(ServerHandshake::Scheme scheme) {
   Bytes c1 = cat({hex("00 00 00 00 80 00 07 02"), pattern(kHandshakeSize - 8, 3)});
   size_t off = handshake_digest_offset(c1.data(), scheme);
   size_t base = scheme == ServerHandshake::Scheme::kKeyFirst ? 772 : 8;
-  g_assert_cmpuint(off, ==, (c1[base] + c1[base + 1] + c1[base + 2] + c1[base + 3]) % 728 + base + 4);
+  g_assert_cmpuint(off, ==,
+                   (c1[base] + c1[base + 1] + c1[base + 2] + c1[base + 3]) % 728 + base + 4);
   Bytes d = hmac(kGenuineFpKey, 30, without(c1.data(), off));
   std::memcpy(c1.data() + off, d.data(), 32);
 

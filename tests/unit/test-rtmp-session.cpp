@@ -62,20 +62,21 @@ static Message chunk_free(uint32_t csid, uint8_t type, uint32_t ts, uint32_t sid
 
 // ffmpeg's connect, chunked by hand at the initial 128-byte chunk size.
 static Bytes ffmpeg_connect() {
-  Bytes amf = hex(
-      "02 0007 'connect' 00 3FF0000000000000 03"
-      "0003 'app' 02 0004 'live'"
-      "0004 'type' 02 000A 'nonprivate'"
-      "0008 'flashVer' 02 001F 'FMLE/3.0 (compatible; FMSc/1.0)'"
-      "0005 'tcUrl' 02 0024 'rtmp://127.0.0.1:1935/live?token=abc'"
-      "0000 09");
+  Bytes amf =
+      hex("02 0007 'connect' 00 3FF0000000000000 03"
+          "0003 'app' 02 0004 'live'"
+          "0004 'type' 02 000A 'nonprivate'"
+          "0008 'flashVer' 02 001F 'FMLE/3.0 (compatible; FMSc/1.0)'"
+          "0005 'tcUrl' 02 0024 'rtmp://127.0.0.1:1935/live?token=abc'"
+          "0000 09");
   g_assert_cmpuint(amf.size(), >, 128);
   Bytes hdr = hex("03 000000");
   hdr.push_back(0);
   hdr.push_back(static_cast<uint8_t>(amf.size() >> 8));
   hdr.push_back(static_cast<uint8_t>(amf.size()));
   hdr = cat({hdr, hex("14 00000000")});
-  return cat({hdr, Bytes(amf.begin(), amf.begin() + 128), hex("C3"), Bytes(amf.begin() + 128, amf.end())});
+  return cat(
+      {hdr, Bytes(amf.begin(), amf.begin() + 128), hex("C3"), Bytes(amf.begin() + 128, amf.end())});
 }
 
 static Bytes connect_result_payload() {
@@ -103,12 +104,12 @@ static void connect(Client *c) {
   c->server.session().accept_connect();
   auto r = c->replies();
   Bytes result = connect_result_payload();
-  assert_bytes(c->last_output, cat({hex("02 000000 000004 05 00000000 002625A0"
-                                        "42 000000 000005 06 002625A0 02"
-                                        "42 000000 000004 01 00001000"
-                                        "03 000000 0000"),
-                                    Bytes{static_cast<uint8_t>(result.size())},
-                                    hex("14 00000000"), result}));
+  assert_bytes(c->last_output,
+               cat({hex("02 000000 000004 05 00000000 002625A0"
+                        "42 000000 000005 06 002625A0 02"
+                        "42 000000 000004 01 00001000"
+                        "03 000000 0000"),
+                    Bytes{static_cast<uint8_t>(result.size())}, hex("14 00000000"), result}));
   g_assert_cmpuint(r.size(), ==, 4);
 }
 
@@ -128,8 +129,9 @@ static void test_publish() {
   assert_str(fc->args[0].get_string("code"), "NetStream.Publish.Start");
   c.command(0, "createStream", 4, {});
   c.replies();
-  assert_bytes(c.last_output,
-               hex("43 000000 00001D 14 02 0007 '_result' 00 4010000000000000 05 00 3FF0000000000000"));
+  assert_bytes(
+      c.last_output,
+      hex("43 000000 00001D 14 02 0007 '_result' 00 4010000000000000 05 00 3FF0000000000000"));
 
   // Window Ack Size from the client: we owe an Ack every 5000 bytes received.
   c.send(make_window_ack_size(5000));
@@ -143,8 +145,9 @@ static void test_publish() {
   g_assert_cmpuint(ev[0].stream_id, ==, 1);
 
   // Media sent before the answer is held, then delivered after it.
-  Bytes meta = cat({hex("02 000D '@setDataFrame'"), hex("02 000A 'onMetaData' 08 00000001"
-                                                        "0005 'width' 00 4094000000000000 0000 09")});
+  Bytes meta =
+      cat({hex("02 000D '@setDataFrame'"), hex("02 000A 'onMetaData' 08 00000001"
+                                               "0005 'width' 00 4094000000000000 0000 09")});
   c.send(chunk_free(4, kMsgDataAmf0, 0, 1, meta));
   g_assert_true(c.events().empty());
   c.server.session().accept_publish();

@@ -52,25 +52,25 @@ inline std::string to_hex(const uint8_t *p, size_t n) {
   return s;
 }
 
-#define assert_bytes(got, want)                                                             \
-  do {                                                                                      \
-    const Bytes &g_ = (got);                                                                \
-    const Bytes &w_ = (want);                                                               \
-    if (g_ != w_) {                                                                         \
-      g_printerr("got  %s\nwant %s\n", to_hex(g_.data(), g_.size()).c_str(),               \
-                 to_hex(w_.data(), w_.size()).c_str());                                     \
-      g_assert_not_reached();                                                               \
-    }                                                                                       \
+#define assert_bytes(got, want)                                              \
+  do {                                                                       \
+    const Bytes &g_ = (got);                                                 \
+    const Bytes &w_ = (want);                                                \
+    if (g_ != w_) {                                                          \
+      g_printerr("got  %s\nwant %s\n", to_hex(g_.data(), g_.size()).c_str(), \
+                 to_hex(w_.data(), w_.size()).c_str());                      \
+      g_assert_not_reached();                                                \
+    }                                                                        \
   } while (0)
 
 // String comparison that keeps temporaries alive (g_assert_cmpstr on a temporary's c_str()
 // would read freed memory).
-#define assert_str(got, want)                                                     \
-  do {                                                                            \
-    std::string gs_ = (got);                                                      \
-    std::string ws_ = (want);                                                     \
-    if (gs_ != ws_) {                                                             \
-      g_printerr("got '%s'\nwant '%s'\n", gs_.c_str(), ws_.c_str());              \
-      g_assert_not_reached();                                                     \
-    }                                                                             \
+#define assert_str(got, want)                                        \
+  do {                                                               \
+    std::string gs_ = (got);                                         \
+    std::string ws_ = (want);                                        \
+    if (gs_ != ws_) {                                                \
+      g_printerr("got '%s'\nwant '%s'\n", gs_.c_str(), ws_.c_str()); \
+      g_assert_not_reached();                                        \
+    }                                                                \
   } while (0)

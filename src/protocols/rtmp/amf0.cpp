@@ -354,7 +354,8 @@ class Decoder {
       case 0x04: {
         uint32_t v;
         if (!u29(&v)) return std::nullopt;
-        int32_t sv = (v & 0x10000000) ? static_cast<int32_t>(v) - 0x20000000 : static_cast<int32_t>(v);
+        int32_t sv =
+            (v & 0x10000000) ? static_cast<int32_t>(v) - 0x20000000 : static_cast<int32_t>(v);
         return AmfValue::number(sv);
       }
       case 0x05: {

@@ -39,8 +39,17 @@ constexpr int kAmfMaxDepth = 32;
 
 class AmfValue {
  public:
-  enum class Type { kNumber, kBoolean, kString, kObject, kNull, kUndefined, kEcmaArray,
-                    kStrictArray, kDate };
+  enum class Type {
+    kNumber,
+    kBoolean,
+    kString,
+    kObject,
+    kNull,
+    kUndefined,
+    kEcmaArray,
+    kStrictArray,
+    kDate
+  };
   using Property = std::pair<std::string, AmfValue>;
 
   AmfValue() = default;  // undefined
@@ -61,7 +70,9 @@ class AmfValue {
   // Object and ECMA array both hold named properties.
   bool has_properties() const { return type_ == Type::kObject || type_ == Type::kEcmaArray; }
 
-  double as_number(double fallback = 0) const { return is_number() || type_ == Type::kDate ? number_ : fallback; }
+  double as_number(double fallback = 0) const {
+    return is_number() || type_ == Type::kDate ? number_ : fallback;
+  }
   bool as_boolean(bool fallback = false) const { return is_boolean() ? boolean_ : fallback; }
   // Empty when not a string.
   const std::string &as_string() const;

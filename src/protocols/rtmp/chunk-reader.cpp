@@ -120,8 +120,10 @@ bool ChunkReader::parse_chunk(std::vector<Message> *out) {
   // The chunk is complete: commit.
   StreamState &s = streams_[csid];
   if (!s.in_message) {
-    if (fmt == 0) s.timestamp = field;
-    else s.timestamp += field;  // fmt 1..3: a delta (fmt 3 reuses the previous one)
+    if (fmt == 0)
+      s.timestamp = field;
+    else
+      s.timestamp += field;  // fmt 1..3: a delta (fmt 3 reuses the previous one)
     s.in_message = true;
     s.partial.clear();
   }

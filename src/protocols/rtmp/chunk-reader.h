@@ -50,12 +50,12 @@ class ChunkReader {
 
  private:
   struct StreamState {
-    uint32_t timestamp = 0;       // of the current (or last) message
-    uint32_t timestamp_field = 0; // last timestamp/delta field, the delta a fmt 3 start reuses
+    uint32_t timestamp = 0;        // of the current (or last) message
+    uint32_t timestamp_field = 0;  // last timestamp/delta field, the delta a fmt 3 start reuses
     uint32_t length = 0;
     uint32_t stream_id = 0;
     uint8_t type = 0;
-    bool extended = false;        // last header carried a 4-byte extended timestamp
+    bool extended = false;  // last header carried a 4-byte extended timestamp
     bool in_message = false;
     std::vector<uint8_t> partial;
   };

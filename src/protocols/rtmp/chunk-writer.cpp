@@ -34,9 +34,12 @@ bool ChunkWriter::write(const Message &m, std::vector<uint8_t> *out) {
   } else {
     const Last &l = it->second;
     field = m.timestamp - l.timestamp;
-    if (l.length != length || l.type != m.type) fmt = 1;
-    else if (l.delta_valid && l.delta == field) fmt = 3;
-    else fmt = 2;
+    if (l.length != length || l.type != m.type)
+      fmt = 1;
+    else if (l.delta_valid && l.delta == field)
+      fmt = 3;
+    else
+      fmt = 2;
   }
   Last &l = last_[m.csid];
   l.timestamp = m.timestamp;
@@ -70,8 +73,9 @@ bool ChunkWriter::write(const Message &m, std::vector<uint8_t> *out) {
   bytes_sent_ += out->size() - start;
 
   if (m.type == kMsgSetChunkSize && m.payload.size() >= 4) {
-    uint32_t v = (uint32_t{m.payload[0]} << 24 | m.payload[1] << 16 | m.payload[2] << 8 |
-                  m.payload[3]) & 0x7FFFFFFF;
+    uint32_t v =
+        (uint32_t{m.payload[0]} << 24 | m.payload[1] << 16 | m.payload[2] << 8 | m.payload[3]) &
+        0x7FFFFFFF;
     if (v > 0) chunk_size_ = v;
   }
   return true;

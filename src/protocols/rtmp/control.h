@@ -41,8 +41,8 @@ std::optional<uint32_t> parse_u32_control(const Message &m);
 
 struct UserControl {
   uint16_t event = 0;
-  uint32_t value = 0;      // stream id or timestamp
-  uint32_t value2 = 0;     // buffer length in ms for kUcSetBufferLength
+  uint32_t value = 0;   // stream id or timestamp
+  uint32_t value2 = 0;  // buffer length in ms for kUcSetBufferLength
 };
 std::optional<UserControl> parse_user_control(const Message &m);
 

@@ -8,17 +8,78 @@
 
 namespace estuary::rtmp {
 
-#define ESTUARY_HANDSHAKE_KEY_TAIL                                                               \
+#define ESTUARY_HANDSHAKE_KEY_TAIL                                                                \
   0xF0, 0xEE, 0xC2, 0x4A, 0x80, 0x68, 0xBE, 0xE8, 0x2E, 0x00, 0xD0, 0xD1, 0x02, 0x9E, 0x7E, 0x57, \
-      0x6E, 0xEC, 0x5D, 0x2D, 0x29, 0x80, 0x6F, 0xAB, 0x93, 0xB8, 0xE6, 0x36, 0xCF, 0xEB, 0x31,  \
+      0x6E, 0xEC, 0x5D, 0x2D, 0x29, 0x80, 0x6F, 0xAB, 0x93, 0xB8, 0xE6, 0x36, 0xCF, 0xEB, 0x31,   \
       0xAE
 
-const uint8_t kGenuineFpKey[62] = {'G', 'e', 'n', 'u', 'i', 'n', 'e', ' ', 'A', 'd', 'o',
-                                   'b', 'e', ' ', 'F', 'l', 'a', 's', 'h', ' ', 'P', 'l',
-                                   'a', 'y', 'e', 'r', ' ', '0', '0', '1', ESTUARY_HANDSHAKE_KEY_TAIL};
-const uint8_t kGenuineFmsKey[68] = {'G', 'e', 'n', 'u', 'i', 'n', 'e', ' ', 'A', 'd', 'o', 'b',
-                                    'e', ' ', 'F', 'l', 'a', 's', 'h', ' ', 'M', 'e', 'd', 'i',
-                                    'a', ' ', 'S', 'e', 'r', 'v', 'e', 'r', ' ', '0', '0', '1',
+const uint8_t kGenuineFpKey[62] = {'G',
+                                   'e',
+                                   'n',
+                                   'u',
+                                   'i',
+                                   'n',
+                                   'e',
+                                   ' ',
+                                   'A',
+                                   'd',
+                                   'o',
+                                   'b',
+                                   'e',
+                                   ' ',
+                                   'F',
+                                   'l',
+                                   'a',
+                                   's',
+                                   'h',
+                                   ' ',
+                                   'P',
+                                   'l',
+                                   'a',
+                                   'y',
+                                   'e',
+                                   'r',
+                                   ' ',
+                                   '0',
+                                   '0',
+                                   '1',
+                                   ESTUARY_HANDSHAKE_KEY_TAIL};
+const uint8_t kGenuineFmsKey[68] = {'G',
+                                    'e',
+                                    'n',
+                                    'u',
+                                    'i',
+                                    'n',
+                                    'e',
+                                    ' ',
+                                    'A',
+                                    'd',
+                                    'o',
+                                    'b',
+                                    'e',
+                                    ' ',
+                                    'F',
+                                    'l',
+                                    'a',
+                                    's',
+                                    'h',
+                                    ' ',
+                                    'M',
+                                    'e',
+                                    'd',
+                                    'i',
+                                    'a',
+                                    ' ',
+                                    'S',
+                                    'e',
+                                    'r',
+                                    'v',
+                                    'e',
+                                    'r',
+                                    ' ',
+                                    '0',
+                                    '0',
+                                    '1',
                                     ESTUARY_HANDSHAKE_KEY_TAIL};
 #undef ESTUARY_HANDSHAKE_KEY_TAIL
 
@@ -31,7 +92,7 @@ constexpr uint8_t kServerVersion[4] = {0x03, 0x05, 0x01, 0x01};
 static void hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *a, size_t a_len,
                         const uint8_t *b, size_t b_len, uint8_t out[kDigestLen]) {
   std::unique_ptr<GHmac, decltype(&g_hmac_unref)> h(g_hmac_new(G_CHECKSUM_SHA256, key, key_len),
-                                                   g_hmac_unref);
+                                                    g_hmac_unref);
   g_hmac_update(h.get(), a, a_len);
   if (b_len) g_hmac_update(h.get(), b, b_len);
   gsize n = kDigestLen;

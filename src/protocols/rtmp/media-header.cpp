@@ -55,7 +55,8 @@ std::optional<VideoHeader> parse_video_header(const uint8_t *body, size_t len) {
   h.frame_type = b0 >> 4;
   h.codec_id = b0 & 0x0F;
   if (h.codec_id == kFlvCodecAvc || h.codec_id == kFlvCodecHevcLegacy) {
-    h.codec_fourcc = h.codec_id == kFlvCodecAvc ? fourcc('a', 'v', 'c', '1') : fourcc('h', 'v', 'c', '1');
+    h.codec_fourcc =
+        h.codec_id == kFlvCodecAvc ? fourcc('a', 'v', 'c', '1') : fourcc('h', 'v', 'c', '1');
     uint8_t packet_type;
     uint32_t ct;
     if (!r.u8(&packet_type) || !r.be24(&ct)) return std::nullopt;

@@ -19,26 +19,26 @@ enum class PacketKind {
   kSequenceHeader,  // codec configuration (AVCDecoderConfigurationRecord, AudioSpecificConfig...)
   kCodedFrames,
   kSequenceEnd,
-  kMetadata,        // Enhanced RTMP video metadata (HDR colour info)
+  kMetadata,  // Enhanced RTMP video metadata (HDR colour info)
   kOther,
 };
 
 struct VideoHeader {
   bool enhanced = false;
-  uint8_t frame_type = 0;       // 1 key frame, 2 inter frame, 5 video info/command
-  uint8_t codec_id = 0;         // legacy FLV codec id (7 = AVC), 0 when enhanced
-  uint32_t codec_fourcc = 0;    // enhanced FourCC, or avc1 for legacy AVC; 0 otherwise
+  uint8_t frame_type = 0;     // 1 key frame, 2 inter frame, 5 video info/command
+  uint8_t codec_id = 0;       // legacy FLV codec id (7 = AVC), 0 when enhanced
+  uint32_t codec_fourcc = 0;  // enhanced FourCC, or avc1 for legacy AVC; 0 otherwise
   PacketKind kind = PacketKind::kCodedFrames;
-  int32_t composition_time = 0; // ms, for AVC/HEVC coded frames
-  size_t data_offset = 0;       // where the codec payload starts in the body
+  int32_t composition_time = 0;  // ms, for AVC/HEVC coded frames
+  size_t data_offset = 0;        // where the codec payload starts in the body
   bool keyframe() const { return frame_type == 1; }
 };
 
 struct AudioHeader {
   bool enhanced = false;
-  uint8_t sound_format = 0;    // legacy FLV SoundFormat (10 = AAC, 2 = MP3), 9 when enhanced
-  uint32_t codec_fourcc = 0;   // enhanced FourCC, or mp4a for legacy AAC; 0 otherwise
-  uint8_t rate_index = 0;      // legacy SoundRate bits (0..3)
+  uint8_t sound_format = 0;   // legacy FLV SoundFormat (10 = AAC, 2 = MP3), 9 when enhanced
+  uint32_t codec_fourcc = 0;  // enhanced FourCC, or mp4a for legacy AAC; 0 otherwise
+  uint8_t rate_index = 0;     // legacy SoundRate bits (0..3)
   bool sixteen_bit = false;
   bool stereo = false;
   PacketKind kind = PacketKind::kCodedFrames;

@@ -78,14 +78,14 @@ void Session::handle_command(const Command &c) {
   if (n == "releaseStream") {
     reply_result(c.transaction_id, AmfValue::null(), AmfValue::undefined());
   } else if (n == "FCPublish") {
-    outgoing_.push_back(make_command(
-        0, "onFCPublish", 0, AmfValue::null(),
-        {make_status_info("status", "NetStream.Publish.Start", c.arg_string(0))}));
+    outgoing_.push_back(
+        make_command(0, "onFCPublish", 0, AmfValue::null(),
+                     {make_status_info("status", "NetStream.Publish.Start", c.arg_string(0))}));
     reply_result(c.transaction_id, AmfValue::null(), AmfValue::undefined());
   } else if (n == "FCUnpublish") {
-    outgoing_.push_back(make_command(
-        0, "onFCUnpublish", 0, AmfValue::null(),
-        {make_status_info("status", "NetStream.Unpublish.Success", c.arg_string(0))}));
+    outgoing_.push_back(
+        make_command(0, "onFCUnpublish", 0, AmfValue::null(),
+                     {make_status_info("status", "NetStream.Unpublish.Success", c.arg_string(0))}));
     reply_result(c.transaction_id, AmfValue::null(), AmfValue::undefined());
     if (publishing_) on_delete_stream(active_stream_id_);
   } else if (n == "createStream") {
@@ -109,8 +109,7 @@ void Session::handle_command(const Command &c) {
     e.stream_id = c.stream_id;
     e.time_ms = c.arg_number(0, 0);
     emit(std::move(e));
-    outgoing_.push_back(
-        make_on_status(c.stream_id, "status", "NetStream.Seek.Notify", "Seeking."));
+    outgoing_.push_back(make_on_status(c.stream_id, "status", "NetStream.Seek.Notify", "Seeking."));
   } else if (n == "pause") {
     Event e{EventType::kPause};
     e.stream_id = c.stream_id;
@@ -162,8 +161,8 @@ void Session::accept_connect() {
   AmfValue props = AmfValue::object({{"fmsVer", AmfValue::string(config_.fms_version)},
                                      {"capabilities", AmfValue::number(31)},
                                      {"mode", AmfValue::number(1)}});
-  AmfValue info = make_status_info("status", "NetConnection.Connect.Success",
-                                   "Connection succeeded.");
+  AmfValue info =
+      make_status_info("status", "NetConnection.Connect.Success", "Connection succeeded.");
   info.set("objectEncoding", AmfValue::number(connect_.object_encoding));
   outgoing_.push_back(make_command(0, "_result", connect_txn_, props, {info}));
   state_ = State::kConnected;
@@ -173,9 +172,9 @@ void Session::accept_connect() {
 
 void Session::reject_connect(std::string_view description) {
   if (state_ != State::kConnectPending) return;
-  outgoing_.push_back(make_command(
-      0, "_error", connect_txn_, AmfValue::null(),
-      {make_status_info("error", "NetConnection.Connect.Rejected", description)}));
+  outgoing_.push_back(
+      make_command(0, "_error", connect_txn_, AmfValue::null(),
+                   {make_status_info("error", "NetConnection.Connect.Rejected", description)}));
   state_ = State::kClosing;
   waiting_ = false;
   held_.clear();
@@ -265,9 +264,9 @@ void Session::accept_play() {
                                      "Started playing " + stream_name_ + ".",
                                      {{"details", AmfValue::string(stream_name_)}}));
   // Lets Flash-based players read the decoded samples (harmless elsewhere).
-  outgoing_.push_back(make_data(active_stream_id_, {AmfValue::string("|RtmpSampleAccess"),
-                                                    AmfValue::boolean(true),
-                                                    AmfValue::boolean(true)}));
+  outgoing_.push_back(make_data(
+      active_stream_id_,
+      {AmfValue::string("|RtmpSampleAccess"), AmfValue::boolean(true), AmfValue::boolean(true)}));
   waiting_ = false;
   release_held();
 }

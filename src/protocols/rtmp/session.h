@@ -29,7 +29,7 @@ struct SessionConfig {
   uint32_t peer_bandwidth = 2500000;
   uint32_t chunk_size = 4096;  // our outgoing chunk size, announced after connect
   std::string fms_version = "FMS/3,5,7,7009";
-  uint32_t max_streams = 8;    // createStream calls allowed per connection
+  uint32_t max_streams = 8;  // createStream calls allowed per connection
 };
 
 // What the client asked for in `connect`.
@@ -41,20 +41,20 @@ struct ConnectInfo {
   std::string swf_url;
   std::string page_url;
   double object_encoding = 0;
-  AmfValue object;        // the whole command object
+  AmfValue object;  // the whole command object
 };
 
 enum class EventType {
-  kConnect,        // connect_info() filled; answer with accept_connect/reject_connect
-  kPublish,        // answer with accept_publish/reject_publish
-  kPlay,           // answer with accept_play/reject_play
-  kMedia,          // audio/video/data from the publisher, in `media`
-  kUnpublish,      // publisher stopped (FCUnpublish/deleteStream/closeStream)
-  kPlayStop,       // player stopped (deleteStream/closeStream)
-  kSeek,           // `time_ms`
-  kPause,          // `flag` = paused, `time_ms`
-  kReceiveAudio,   // `flag`
-  kReceiveVideo,   // `flag`
+  kConnect,       // connect_info() filled; answer with accept_connect/reject_connect
+  kPublish,       // answer with accept_publish/reject_publish
+  kPlay,          // answer with accept_play/reject_play
+  kMedia,         // audio/video/data from the publisher, in `media`
+  kUnpublish,     // publisher stopped (FCUnpublish/deleteStream/closeStream)
+  kPlayStop,      // player stopped (deleteStream/closeStream)
+  kSeek,          // `time_ms`
+  kPause,         // `flag` = paused, `time_ms`
+  kReceiveAudio,  // `flag`
+  kReceiveVideo,  // `flag`
 };
 
 struct Event {
@@ -135,9 +135,9 @@ class Session {
   double pending_txn_ = 0;
   bool pending_play_ = false;
   bool pending_reset_ = true;
-  bool waiting_ = false;            // a decision is pending: incoming messages are held
+  bool waiting_ = false;  // a decision is pending: incoming messages are held
   std::string stream_name_;
-  uint32_t active_stream_id_ = 0;   // the publishing or playing stream
+  uint32_t active_stream_id_ = 0;  // the publishing or playing stream
   bool publishing_ = false;
   bool playing_ = false;
   bool paused_ = false;
