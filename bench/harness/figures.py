@@ -219,9 +219,10 @@ class Run:
     def run_viewers(self, s, proto, port, n):
         def sample():
             pid = s.pid()
+            busy = proctree.machine_busy_seconds()
             if not pid:
-                return None, 0.0
-            return proctree.cpu_seconds(pid), proctree.memory_mib(pid, "VmRSS")
+                return None, 0.0, busy
+            return proctree.cpu_seconds(pid), proctree.memory_mib(pid, "VmRSS"), busy
 
         result = probes.viewers(self.ctx["reader"], proto, port, STREAM, n, self.ctx["bitrate"],
                                 self.w, sample)
@@ -239,10 +240,12 @@ class Run:
                    f"stalled {d['stalled']}, under 80 % {d['under_80pct_last5s']}")
         if d["errors"]:
             summary += f"; errors {d['errors']}"
+        summary += (f"; CPU in the window: server {result['cpu_pct']:.0f} %, reader "
+                    f"{result['reader_cpu_pct']:.0f} %, all other processes "
+                    f"{result['others_pct']:.0f} % of a core")
         log(f"{s.name} {proto} ×{n}: {summary}")
-        if d["behind"]:
-            self.notes.append(f"{s.name} {proto} ×{n}: {summary}; reader CPU "
-                              f"{result['reader_cpu_pct']:.0f} % of a core")
+        if d["behind"] or n == VIEWER_COUNTS[-1]:
+            self.notes.append(f"{s.name} {proto} ×{n}: {summary}")
         self.put(f"{proto}_{n}_cpu", s, result["cpu_pct"])
         self.put(f"{proto}_{n}_rss", s, result["rss"])
         self.put(f"{proto}_{n}_behind", s, result["behind_pct"])

@@ -77,7 +77,8 @@ def wrk(url, seconds, threads=2, connections=100):
 
 def viewers(reader, proto, port, stream, clients, bitrate, windows, sample):
     """Runs the reader with `clients` viewers. `sample()` is called at the window's start and end
-    (it returns the server's (cpu_seconds, rss_mib)). Returns a dict of figures or a Missing."""
+    (it returns the server's cpu_seconds, its rss_mib and the machine's busy CPU seconds). Returns
+    a dict of figures or a Missing."""
     cmd = [reader, "--proto", proto, "--port", str(port), "--stream", stream,
            "--clients", str(clients), "--bitrate", str(bitrate),
            "--connect-timeout", str(windows["connect"]), "--warmup", str(windows["warmup"]),
@@ -101,8 +102,11 @@ def viewers(reader, proto, port, stream, clients, bitrate, windows, sample):
         return Missing(f"no reader got media: {errors or 'nothing within the connect timeout'}")
     if start[0] is None or end[0] is None:
         return Missing("server exited during the window")
+    window = result["window_s"]
+    server_cpu = end[0] - start[0]
     return {
-        "cpu_pct": 100.0 * (end[0] - start[0]) / result["window_s"],
+        "cpu_pct": 100.0 * server_cpu / window,
+        "others_pct": 100.0 * (end[2] - start[2] - server_cpu - result["reader_cpu_s"]) / window,
         "rss": end[1],
         "behind_pct": 100.0 * result["behind"] / clients,
         "reader_cpu_pct": 100.0 * result["reader_cpu_s"] / result["window_s"],

@@ -70,3 +70,12 @@ def memory_mib(root_pid, key):
     sum of RSS always does; estuary is one process, so its figure has no such double count.
     """
     return sum(_status_kib(pid, key) for pid in tree(root_pid)) / 1024.0
+
+
+def machine_busy_seconds():
+    """CPU seconds all cores spent not idle since boot (/proc/stat), to tell how much of a window
+    went to processes other than the server and the load generator."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK

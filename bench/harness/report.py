@@ -2,6 +2,7 @@
 import datetime
 import os
 import platform
+import re
 import statistics
 import subprocess
 
@@ -23,7 +24,12 @@ def fmt(v):
 def _cell(values):
     """(text, median or None) for one server's values across runs."""
     nums = [v for v in values if not isinstance(v, Missing)]
-    reasons = list(dict.fromkeys(str(v) for v in values if isinstance(v, Missing)))
+    # Runs use different free ports, so reasons that differ only in numbers are one reason.
+    by_shape = {}
+    for v in values:
+        if isinstance(v, Missing):
+            by_shape.setdefault(re.sub(r"\d+", "#", v), str(v))
+    reasons = list(by_shape.values())
     if not nums:
         word = "n/a" if all(isinstance(v, NotApplicable) for v in values) else "missing"
         return f"{word} ({'; '.join(reasons) or 'not measured'})", None
