@@ -137,6 +137,13 @@ guint16 ApiServer::port() const {
 void ApiServer::on_early(SoupServer *, SoupServerMessage *msg, const char *, GHashTable *, gpointer) {
   SoupMessageHeaders *req = soup_server_message_get_request_headers(msg);
   SoupEncoding encoding = soup_message_headers_get_encoding(req);
+  bool refuse = encoding == SOUP_ENCODING_CHUNKED || encoding == SOUP_ENCODING_EOF ||
+                (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
+                 soup_message_headers_get_content_length(req) > kMaxBodyBytes);
+  // libsoup still reads a refused body (unless the client sent Expect: 100-continue) before it
+  // answers; without this it would also keep all of it in memory, whatever its size.
+  if (refuse)
+    soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
   if (encoding == SOUP_ENCODING_CHUNKED || encoding == SOUP_ENCODING_EOF) {
     add_cors_headers(msg);
     send_error(msg, 411, "request body: send a Content-Length");
@@ -210,14 +217,21 @@ void ApiServer::handle(SoupServerMessage *msg, const char *path, GHashTable *que
   if (have_command && !command_text.empty()) {
     GRef<JsonParser> parser = GRef<JsonParser>::adopt(json_parser_new());
     GError *error = nullptr;
-    if (!json_parser_load_from_data(parser.get(), command_text.data(),
-                                    static_cast<gssize>(command_text.size()), &error)) {
+    bool parsed = json_parser_load_from_data(parser.get(), command_text.data(),
+                                             static_cast<gssize>(command_text.size()), &error);
+    JsonNode *root = parsed ? json_parser_get_root(parser.get()) : nullptr;
+    if ((!root || !JSON_NODE_HOLDS_OBJECT(root)) && !is_api) {
+      // Manual 4.1: only /api and /api2 promise JSON; an invalid request elsewhere gets the panel.
+      g_clear_error(&error);
+      serve_panel(msg);
+      return;
+    }
+    if (!parsed) {
       std::string what = std::string("command: not valid JSON (") + error->message + ")";
       g_error_free(error);
       send_error(msg, 400, what);
       return;
     }
-    JsonNode *root = json_parser_get_root(parser.get());
     if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
       send_error(msg, 400, "command: must be a JSON object");
       return;

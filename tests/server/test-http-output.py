@@ -1,0 +1,333 @@
+#!/usr/bin/env python3
+"""The HTTP output (port 8080 protocol) of the real estuary daemon, driven by ffmpeg/ffprobe.
+
+A VoD stream whose source is a clip made with ffmpeg at test time (H.264 + AAC, 6 s), a video-only
+clip and an MP3 clip; HTTP is enabled on a free port through the API (addprotocol). Checks the HLS
+playlists and segments with ffprobe and a full ffmpeg decode, every progressive format's codecs and
+duration, 415/404 answers, the info handler (manual 4.3) and that viewers show up as sessions.
+
+    test-http-output.py ESTUARY_BINARY {info|hls|progressive}
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import estuary_harness as h  # noqa: E402
+
+CLIP_S = 6.0
+_fixture = None
+
+
+def have_tools():
+    return shutil.which("ffmpeg") and shutil.which("ffprobe")
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def ffmpeg(*args):
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y"] + list(args),
+                   check=True, timeout=120)
+
+
+class Fixture:
+    """One daemon for the whole group, with three streams and HTTP on a free port."""
+
+    def __init__(self, binary):
+        self.media = tempfile.mkdtemp(prefix="estuary-http-media-")
+        video = ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=%g" % CLIP_S]
+        audio = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=%g" % CLIP_S]
+        x264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "25"]
+        self.av = os.path.join(self.media, "av.mp4")
+        ffmpeg(*(video + audio + x264 + ["-c:a", "aac", "-ac", "2", "-b:a", "96k", "-shortest",
+                                         self.av]))
+        self.vonly = os.path.join(self.media, "vonly.mp4")
+        ffmpeg(*(video + x264 + [self.vonly]))
+        self.mp3 = os.path.join(self.media, "song.mp3")
+        ffmpeg(*(audio + ["-c:a", "libmp3lame", "-b:a", "128k", self.mp3]))
+
+        # An existing configuration without protocols: only what the test enables is served.
+        self.daemon = h.Daemon(binary, config_text=json.dumps({"config": {"protocols": []},
+                                                               "streams": {}}))
+        self.daemon.start()
+        self.http_port = free_port()
+        self.daemon.call({
+            "addstream": {"vid": {"source": self.av}, "vonly": {"source": self.vonly},
+                          "song": {"source": self.mp3}},
+        })
+        self.daemon.call({"addprotocol": [
+            {"connector": "HTTP", "port": self.http_port},
+            {"connector": "HLS"}, {"connector": "FLV"}, {"connector": "HTTPTS"},
+            {"connector": "MP4"}, {"connector": "MP3"}, {"connector": "AAC"},
+        ]})
+        self.base = "http://127.0.0.1:%d" % self.http_port
+        h.poll("the HTTP output to listen", lambda: self.get("/crossdomain.xml")[0] == 200)
+
+    def get(self, path, headers=None, timeout=h.DEADLINE_S * 4):
+        req = urllib.request.Request(self.base + path, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+
+    def clients(self):
+        answer = self.daemon.call({"clients": {}})["clients"]
+        fields = answer["fields"]
+        return [dict(zip(fields, row)) for row in answer.get("data", [])]
+
+    def cleanup(self):
+        self.daemon.cleanup()
+        shutil.rmtree(self.media, ignore_errors=True)
+
+
+def fixture(binary):
+    global _fixture
+    if _fixture is None:
+        _fixture = Fixture(binary)
+    return _fixture
+
+
+def probe(target):
+    """{codec names}, and the covered time span (seconds) of the first video or audio stream."""
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries",
+         "stream=index,codec_name,codec_type:packet=stream_index,pts_time,dts_time,duration_time",
+         "-of", "json", target], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    info = json.loads(out.stdout)
+    streams = info.get("streams", [])
+    codecs = sorted(s["codec_name"] for s in streams)
+    main = next((s for s in streams if s["codec_type"] == "video"), streams[0] if streams else None)
+    times = []
+    for p in info.get("packets", []):
+        if main is None or p.get("stream_index") != main["index"]:
+            continue
+        t = p.get("pts_time", p.get("dts_time"))
+        if t in (None, "N/A"):
+            continue
+        d = p.get("duration_time", "0")
+        times.append((float(t), float(t) + (float(d) if d not in (None, "N/A") else 0.0)))
+    span = (max(e for _, e in times) - min(s for s, _ in times)) if times else 0.0
+    return codecs, span
+
+
+# --- info handler ---------------------------------------------------------------------------
+
+def test_info_json(binary):
+    f = fixture(binary)
+    status, headers, body = f.get("/json_vid.js")
+    assert status == 200, (status, body)
+    assert headers["content-type"].startswith("application/json"), headers
+    assert headers.get("access-control-allow-origin") == "*", headers
+    info = json.loads(body)
+    assert list(info)[:3] == ["type", "width", "height"], list(info)
+    assert info["type"] == "vod", info["type"]
+    assert (info["width"], info["height"]) == (320, 240), info
+    codecs = sorted(t["codec"] for t in info["meta"]["tracks"].values())
+    assert codecs == ["AAC", "H264"], codecs
+    assert info["meta"].get("vod") == 1, info["meta"]
+    sources = info["source"]
+    types = [s["type"] for s in sources]
+    # Enabled and able to play H264+AAC: HLS, MP4, FLV, HTTPTS (2 tracks), AAC (1); not MP3.
+    assert types == ["html5/application/vnd.apple.mpegurl", "html5/video/mp4", "flash/7",
+                     "html5/video/mpeg", "html5/audio/aac"], types
+    hls = sources[0]
+    assert list(hls) == ["priority", "relurl", "simul_tracks", "total_matches", "type", "url"], hls
+    assert hls["relurl"] == "/hls/vid/index.m3u8", hls
+    assert hls["url"] == f.base + "/hls/vid/index.m3u8", hls
+    assert (hls["simul_tracks"], hls["total_matches"], hls["priority"]) == (2, 2, 9), hls
+    keys = [(-s["simul_tracks"], -s["total_matches"], -s["priority"]) for s in sources]
+    assert keys == sorted(keys), keys
+    # The Host header decides the absolute URLs.
+    _, _, body = f.get("/json_vid.js", headers={"Host": "media.example.com:8080"})
+    assert json.loads(body)["source"][0]["url"] == \
+        "http://media.example.com:8080/hls/vid/index.m3u8"
+
+
+def test_info_js(binary):
+    f = fixture(binary)
+    status, headers, body = f.get("/info_vid.js")
+    assert status == 200, status
+    assert headers["content-type"].startswith("application/javascript"), headers
+    text = body.decode()
+    prefix = ("// Generating info code for stream vid\nif (!mistvideo){var mistvideo = {};}\n"
+              "mistvideo['vid'] = ")
+    assert text.startswith(prefix), text[:200]
+    assert text.rstrip().endswith(";"), text[-50:]
+    info = json.loads(text[len(prefix):].rstrip().rstrip(";"))
+    assert info["type"] == "vod" and info["source"], info
+
+
+def test_unknown_and_misc(binary):
+    f = fixture(binary)
+    status, headers, body = f.get("/json_nosuchstream.js")
+    assert status == 404, status
+    assert headers["content-type"].startswith("application/json"), headers
+    assert json.loads(body) == {"error": "Stream not found"}, body
+    for path in ("/nosuchstream.flv", "/hls/nosuchstream/index.m3u8", "/nothing/here"):
+        status, headers, _ = f.get(path)
+        assert status == 404, (path, status)
+        assert headers.get("access-control-allow-origin") == "*", (path, headers)
+    status, headers, body = f.get("/crossdomain.xml")
+    assert status == 200 and b"<cross-domain-policy>" in body, (status, body)
+    # CORS preflight.
+    req = urllib.request.Request(f.base + "/vid.flv", method="OPTIONS")
+    with urllib.request.urlopen(req, timeout=h.DEADLINE_S) as resp:
+        assert resp.status in (200, 204), resp.status
+        assert resp.headers["Access-Control-Allow-Origin"] == "*"
+    # Templates and player files are served when compiled in, else 404 (never an error page).
+    for path in ("/vid.html", "/embed_vid.js", "/player.js"):
+        status, _, body = f.get(path)
+        assert status in (200, 404), (path, status)
+        if status == 200:
+            assert b"{{STREAM}}" not in body and b"{{HOST}}" not in body, path
+
+
+# --- HLS --------------------------------------------------------------------------------------
+
+def test_hls_probe(binary):
+    f = fixture(binary)
+    status, headers, body = f.get("/hls/vid/index.m3u8")
+    assert status == 200, (status, body)
+    assert headers["content-type"] == "application/vnd.apple.mpegurl", headers
+    assert headers["cache-control"] == "max-age=1", headers
+    master = body.decode()
+    assert master.startswith("#EXTM3U"), master
+    assert "RESOLUTION=320x240" in master and "BANDWIDTH=" in master, master
+    assert 'CODECS="avc1.' in master and "mp4a.40.2" in master, master
+    variant = [l for l in master.splitlines() if l and not l.startswith("#")][0]
+    status, _, media = f.get("/hls/vid/" + variant)
+    assert status == 200, status
+    media = media.decode()
+    assert "#EXT-X-ENDLIST" in media, media
+    segment = [l for l in media.splitlines() if l and not l.startswith("#")][0]
+    seg_path = "/hls/vid/" + variant.rsplit("/", 1)[0] + "/" + segment
+    status, headers, data = f.get(seg_path)
+    assert status == 200 and headers["content-type"] == "video/mp2t", (status, headers)
+    assert "immutable" in headers["cache-control"], headers
+    assert data[:1] == b"\x47" and len(data) % 188 == 0, len(data)
+    codecs, _ = probe(f.base + "/hls/vid/index.m3u8")
+    assert codecs == ["aac", "h264"], codecs
+
+
+def test_hls_decode(binary):
+    f = fixture(binary)
+    out = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-i",
+                          f.base + "/hls/vid/index.m3u8", "-f", "null", "-"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stderr.strip() == "", out.stderr
+    codecs, span = probe(f.base + "/hls/vid/index.m3u8")
+    assert abs(span - CLIP_S) <= 1.0, span
+
+
+def test_hls_session(binary):
+    f = fixture(binary)
+    status, _, _ = f.get("/hls/vid/index.m3u8", headers={"User-Agent": "session-test"})
+    assert status == 200
+
+    def hls_client():
+        return [c for c in f.clients() if c.get("protocol") == "HLS" and c.get("stream") == "vid"]
+    rows = h.poll("an HLS session in clients", hls_client)
+    assert rows[0].get("down", 0) > 0, rows
+
+
+# --- progressive ------------------------------------------------------------------------------
+
+def fetch_to_file(f, path, name):
+    status, headers, body = f.get(path)
+    assert status == 200, (path, status, body[:200])
+    target = os.path.join(f.media, name)
+    with open(target, "wb") as out:
+        out.write(body)
+    return headers, target
+
+
+def check_progressive(f, path, mime, want_codecs, want_span=CLIP_S):
+    headers, target = fetch_to_file(f, path, "out-" + path.strip("/").replace("/", "_"))
+    assert headers["content-type"] == mime, (path, headers)
+    assert headers.get("access-control-allow-origin") == "*", headers
+    codecs, span = probe(target)
+    assert codecs == want_codecs, (path, codecs)
+    assert abs(span - want_span) <= 1.0, (path, span)
+
+
+def test_progressive_av(binary):
+    f = fixture(binary)
+    check_progressive(f, "/vid.flv", "video/x-flv", ["aac", "h264"])
+    check_progressive(f, "/vid.ts", "video/mp2t", ["aac", "h264"])
+    check_progressive(f, "/vid.mp4", "video/mp4", ["aac", "h264"])
+    check_progressive(f, "/vid.mkv", "video/x-matroska", ["aac", "h264"])
+    check_progressive(f, "/vid.aac", "audio/aac", ["aac"])
+
+
+def test_progressive_track_selection(binary):
+    f = fixture(binary)
+    check_progressive(f, "/vid.ts?audio=none", "video/mp2t", ["h264"])
+    check_progressive(f, "/vid.flv?video=none", "video/x-flv", ["aac"])
+
+
+def test_progressive_audio(binary):
+    f = fixture(binary)
+    check_progressive(f, "/song.mp3", "audio/mpeg", ["mp3"])
+
+
+def test_unsupported_format(binary):
+    f = fixture(binary)
+    for path in ("/vonly.mp3", "/vonly.aac", "/vid.wav", "/vid.webm"):
+        status, _, body = f.get(path)
+        assert status == 415, (path, status)
+        assert body.strip(), path  # the reason
+
+
+def test_progressive_session(binary):
+    f = fixture(binary)
+    # A viewer that reads slowly stays connected: it must be listed while it is.
+    sock = socket.create_connection(("127.0.0.1", f.http_port), timeout=h.DEADLINE_S)
+    sock.sendall(b"GET /vid.ts HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert sock.recv(4096).startswith(b"HTTP/1.1 200"), "no 200"
+
+    def ts_client():
+        return [c for c in f.clients() if c.get("protocol") == "HTTPTS" and c.get("stream") == "vid"]
+    h.poll("an HTTPTS session in clients", ts_client)
+    sock.close()
+    h.poll("the HTTPTS session to end", lambda: not ts_client())
+
+
+GROUPS = {
+    "info": [("json_ answer (manual 4.3.1)", test_info_json),
+             ("info_ answer (manual 4.3.2)", test_info_js),
+             ("404 for unknown streams, crossdomain, CORS", test_unknown_and_misc)],
+    "hls": [("HLS master/media/segment, ffprobe h264+aac", test_hls_probe),
+            ("HLS decodes with ffmpeg without errors", test_hls_decode),
+            ("HLS viewer is a session", test_hls_session)],
+    "progressive": [("FLV/TS/MP4/MKV/AAC: codecs and duration", test_progressive_av),
+                    ("?video=/?audio= selection", test_progressive_track_selection),
+                    ("MP3 from an MP3 source", test_progressive_audio),
+                    ("415 when the format cannot carry the stream", test_unsupported_format),
+                    ("progressive viewer is a session until it leaves", test_progressive_session)],
+}
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and not have_tools():
+        print("1..0 # SKIP ffmpeg/ffprobe not installed")
+        sys.exit(0)
+    try:
+        h.main(GROUPS)
+    finally:
+        if _fixture is not None:
+            _fixture.cleanup()
