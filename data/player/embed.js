@@ -1,7 +1,8 @@
 // Inline embedding, served as /embed_STREAM.js (manual 4.3.3): a page writes
 //   <script src="http://HOST/embed_STREAM.js"></script>
-// and the stream plays right where that tag is. The HTTP output replaces {{STREAM}} and {{HOST}};
-// both sit inside JSON string literals, so they must be substituted JSON/JS-string-escaped.
+// and the stream plays right where that tag is. The HTTP output replaces the placeholders STREAM
+// and HOST written in double braces below; both sit inside JS string literals, so they must be
+// substituted JSON-string-escaped.
 (function () {
   'use strict';
   var stream = "{{STREAM}}";

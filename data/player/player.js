@@ -78,7 +78,16 @@
       try {
         const response = await fetch(this.host + '/json_' + encodeURIComponent(this.stream) + '.js',
                                      {cache: 'no-store'});
-        info = await response.json();
+        const text = await response.text();
+        try {
+          info = JSON.parse(text);
+        } catch (e) {
+          if (attempt === this.attempt) {
+            console.warn('estuary: unreadable stream info', e.message, text.slice(0, 200));
+            this.fail('The server sent unreadable stream information.', true);
+          }
+          return;
+        }
       } catch (e) {
         if (attempt === this.attempt) this.fail('Cannot reach the streaming server.', true);
         return;
