@@ -17,10 +17,11 @@
   const HLS_MIME = 'application/vnd.apple.mpegurl';
   const RETRY_MS = 5000;
 
-  // The server this script came from: the default host, as MistServer's player does.
-  const scriptOrigin = (() => {
+  // The folder this script came from (the server, maybe behind a proxy path): the default host,
+  // as with MistServer's player.
+  const scriptBase = (() => {
     try {
-      return new URL(document.currentScript.src).origin;
+      return new URL('.', document.currentScript.src).href;
     } catch (e) {
       return window.location.origin;
     }
@@ -54,7 +55,7 @@
   class Player {
     constructor(stream, options) {
       this.stream = stream;
-      this.host = (options.host || scriptOrigin).replace(/\/+$/, '');
+      this.host = (options.host || scriptBase).replace(/\/+$/, '');
       this.forceEngine = options.forceEngine || null;
       this.target = options.target;
       this.info = null;     // the last json_STREAM.js answer

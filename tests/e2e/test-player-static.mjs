@@ -56,6 +56,11 @@ output.streams.set('late', {error: 'Stream is offline'});
 output.pages.set('/embedded.html', `<!DOCTYPE html><html><body>
 <p id="before">before</p><script src="${host}/embed_demo.js"></script><p id="after">after</p>
 </body></html>`);
+// A MistServer-style embed code: mistPlay() with no host, which then defaults to player.js's own.
+output.pages.set('/mist.html', `<!DOCTYPE html><html><body><div id="v" style="height:360px"></div>
+<script src="${host}/player.js"></script>
+<script>mistPlay('demo', {target: document.getElementById('v')});</script>
+</body></html>`);
 
 const browser = await Browser.launch(chromium);
 const logs = [];
@@ -98,6 +103,8 @@ const results = await runTap([
       })()`);
       if (placed !== 'before,SCRIPT,true') throw new Error(`embed placement: ${placed}`);
     })],
+  ['mistPlay without a host plays from where player.js came from', () =>
+    withPage(`${host}/mist.html`, (page) => waitForPlayback(page, 30))],
   ['a source that fails moves on to the next one (missing HLS -> MP4)', () =>
     withPage(`${host}/broken.html`, async (page) => {
       const state = await waitForPlayback(page, 30);
