@@ -1,0 +1,410 @@
+#include "servers/rtmp-connection.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "servers/rtmp-play.h"
+#include "servers/rtmp-publish.h"
+
+#define GST_CAT_DEFAULT estuary_rtmp_debug
+
+namespace estuary {
+
+namespace {
+
+constexpr gsize kReadSize = 64 * 1024;
+// Reads per dispatch, so one fast publisher cannot starve the other clients of the thread.
+constexpr int kReadsPerDispatch = 8;
+// Output queued and not written; only replies and control live here beyond the player's low
+// mark, so reaching it means the client does not read.
+constexpr size_t kMaxOutputBytes = 4 * 1024 * 1024;
+// A player's output is refilled from its fanout only below this; the rest waits in the fanout,
+// whose backlog limits drop a client that stopped reading.
+constexpr size_t kPlayLowMark = 256 * 1024;
+constexpr gint64 kWriteStallUs = 30 * G_USEC_PER_SEC;
+constexpr gint64 kIdleUs = 30 * G_USEC_PER_SEC;            // connect without publish/play
+constexpr gint64 kPublisherSilenceUs = 30 * G_USEC_PER_SEC;  // publisher sends nothing
+constexpr guint kPlayWaitMs = 20000;                        // for a stream to start
+constexpr gint64 kReportIntervalUs = G_USEC_PER_SEC;
+
+std::string remote_address(GSocketConnection *connection) {
+  GRef<GSocketAddress> addr = GRef<GSocketAddress>::adopt(
+      g_socket_connection_get_remote_address(connection, nullptr));
+  if (!addr || !G_IS_INET_SOCKET_ADDRESS(addr.get())) return "unknown";
+  GCharPtr text(g_inet_address_to_string(
+      g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(addr.get()))));
+  return text.get();
+}
+
+// onStatus code for a refused publish: BadName when the name is the problem, Rejected when the
+// publisher (host or passphrase) is.
+const char *publish_refusal_code(const std::string &why) {
+  if (why.find("host") != std::string::npos || why.find("passphrase") != std::string::npos)
+    return "NetStream.Publish.Rejected";
+  return "NetStream.Publish.BadName";
+}
+
+}  // namespace
+
+RtmpConnection::RtmpConnection(RtmpServerState &state, GSocketConnection *connection)
+    : state_(state),
+      connection_(GRef<GSocketConnection>::ref(connection)),
+      socket_(g_socket_connection_get_socket(connection)),
+      peer_(remote_address(connection)) {
+  created_us_ = last_read_us_ = last_write_us_ = g_get_monotonic_time();
+}
+
+RtmpConnection::~RtmpConnection() { remove_sources(); }
+
+void RtmpConnection::start() {
+  g_socket_set_blocking(socket_, FALSE);
+  // Whole messages are written at once; Nagle would only delay the small command replies.
+  g_socket_set_option(socket_, IPPROTO_TCP, TCP_NODELAY, 1, nullptr);
+  GST_DEBUG("RTMP client %s connected", peer_.c_str());
+  set_reading(true);
+}
+
+void RtmpConnection::remove_sources() {
+  for (GSource **s : {&read_source_, &write_source_}) {
+    if (!*s) continue;
+    g_source_destroy(*s);
+    g_source_unref(*s);
+    *s = nullptr;
+  }
+}
+
+void RtmpConnection::set_reading(bool on) {
+  if (closed_ || on == (read_source_ != nullptr)) return;
+  if (!on) {
+    g_source_destroy(read_source_);
+    g_source_unref(read_source_);
+    read_source_ = nullptr;
+    return;
+  }
+  read_source_ = g_socket_create_source(
+      socket_, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
+  g_source_set_callback(read_source_, G_SOURCE_FUNC(on_readable), this, nullptr);
+  g_source_attach(read_source_, state_.context.get());
+}
+
+gboolean RtmpConnection::on_readable(GSocket *, GIOCondition, gpointer self) {
+  // Keeps the connection alive through the dispatch even if it closes itself.
+  std::shared_ptr<RtmpConnection> conn = static_cast<RtmpConnection *>(self)->shared_from_this();
+  conn->read_some();
+  return G_SOURCE_CONTINUE;  // close() and set_reading(false) destroy the source themselves
+}
+
+gboolean RtmpConnection::on_writable(GSocket *, GIOCondition, gpointer self) {
+  std::shared_ptr<RtmpConnection> conn = static_cast<RtmpConnection *>(self)->shared_from_this();
+  conn->try_write();
+  conn->pump_play();
+  return G_SOURCE_CONTINUE;
+}
+
+void RtmpConnection::read_some() {
+  guint8 buf[kReadSize];
+  for (int i = 0; i < kReadsPerDispatch && read_source_ && !closed_; i++) {
+    GError *err = nullptr;
+    gssize n = g_socket_receive(socket_, reinterpret_cast<gchar *>(buf), sizeof buf, nullptr, &err);
+    if (n < 0) {
+      if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+        g_error_free(err);
+        return;
+      }
+      std::string why = std::string("read failed: ") + err->message;
+      g_error_free(err);
+      close(why);
+      return;
+    }
+    if (n == 0) {
+      close("client closed the connection");
+      return;
+    }
+    last_read_us_ = g_get_monotonic_time();
+    bytes_read_ += static_cast<guint64>(n);
+    if (!conn_.feed(buf, static_cast<size_t>(n))) {
+      // Hostile or broken input ends this connection only; the reason is the parser's.
+      GST_WARNING("RTMP client %s: %s; disconnecting", peer_.c_str(), conn_.error().c_str());
+      process();  // sends what was answered before the error (and an ack), then closes
+      close_after_flush_ = true;
+      set_reading(false);
+      try_write();
+      return;
+    }
+    process();
+  }
+}
+
+void RtmpConnection::process() {
+  // Answering one event (accept_publish) can release held messages as new events.
+  for (int round = 0; round < 64 && !closed_; round++) {
+    std::vector<rtmp::Event> events = conn_.take_events();
+    if (events.empty()) break;
+    for (rtmp::Event &e : events) {
+      handle_event(e);
+      if (closed_) return;
+    }
+  }
+  if (publish_ && !publish_->flush()) {
+    close("the stream stopped taking data");
+    return;
+  }
+  std::vector<uint8_t> out = conn_.take_output();
+  if (!out.empty()) queue_output(std::move(out));
+  if (closed_) return;
+  if (conn_.wants_close() && !close_after_flush_) {
+    if (!conn_.failed()) GST_DEBUG("RTMP client %s: session over", peer_.c_str());
+    close_after_flush_ = true;
+    set_reading(false);
+  }
+  try_write();
+}
+
+void RtmpConnection::handle_event(rtmp::Event &e) {
+  switch (e.type) {
+    case rtmp::EventType::kConnect:
+      // The app is the passphrase for publishers (manual 3.3.1), checked at publish time; it is
+      // never logged.
+      conn_.session().accept_connect();
+      break;
+    case rtmp::EventType::kPublish:
+      begin_publish(e);
+      break;
+    case rtmp::EventType::kPlay:
+      begin_play(e);
+      break;
+    case rtmp::EventType::kMedia:
+      if (publish_) publish_->add(e.media);
+      break;
+    case rtmp::EventType::kUnpublish:
+      if (publish_) {
+        GST_INFO("%s: RTMP publisher %s unpublished", publish_->stream().c_str(), peer_.c_str());
+        publish_->flush();
+        publish_.reset();
+      }
+      break;
+    case rtmp::EventType::kPlayStop:
+      if (play_) GST_INFO("RTMP player %s stopped", peer_.c_str());
+      play_.reset();
+      break;
+    default:  // seek, pause, receiveAudio/Video: the session applies them to what it sends
+      break;
+  }
+}
+
+void RtmpConnection::begin_publish(const rtmp::Event &e) {
+  PushRequest request;
+  request.stream = e.stream_name;
+  request.address = peer_;
+  request.passphrase = conn_.session().connect_info().app;
+  request.protocol = "RTMP";
+  request.container_caps = "video/x-flv";
+  GST_DEBUG("RTMP client %s asks to publish '%s'", peer_.c_str(), e.stream_name.c_str());
+  deciding_ = true;
+  set_reading(false);  // the session holds anything already read until the answer
+  std::weak_ptr<RtmpConnection> weak = weak_from_this();
+  state_.streams.accept_push(
+      request, state_.context.get(),
+      [weak](std::shared_ptr<PushFeed> feed, const std::string &error) {
+        auto self = weak.lock();
+        if (!self || self->closed_) {
+          if (feed) feed->end();  // the publisher left while we were deciding
+          return;
+        }
+        self->publish_decided(std::move(feed), error);
+      });
+}
+
+void RtmpConnection::publish_decided(std::shared_ptr<PushFeed> feed, const std::string &error) {
+  deciding_ = false;
+  const std::string name = conn_.session().stream_name();
+  if (!feed) {
+    // The reason never contains the passphrase (StreamDirectory's contract).
+    GST_WARNING("%s: RTMP push from %s refused: %s", name.c_str(), peer_.c_str(), error.c_str());
+    conn_.session().reject_publish(publish_refusal_code(error), "Publish refused: " + error);
+    process();
+    return;
+  }
+  GST_INFO("%s: RTMP publisher %s accepted", name.c_str(), peer_.c_str());
+  publish_ = std::make_unique<RtmpPublish>(state_.streams, std::move(feed), peer_, name);
+  conn_.session().accept_publish();
+  set_reading(true);
+  process();
+}
+
+void RtmpConnection::begin_play(const rtmp::Event &e) {
+  GST_DEBUG("RTMP client %s asks to play '%s'", peer_.c_str(), e.stream_name.c_str());
+  deciding_ = true;
+  set_reading(false);
+  std::weak_ptr<RtmpConnection> weak = weak_from_this();
+  state_.streams.request(e.stream_name, state_.context.get(), kPlayWaitMs,
+                         [weak](std::shared_ptr<LiveStream> stream, const std::string &error) {
+                           auto self = weak.lock();
+                           if (self && !self->closed_) self->play_decided(std::move(stream), error);
+                         });
+}
+
+void RtmpConnection::play_decided(std::shared_ptr<LiveStream> stream, const std::string &error) {
+  deciding_ = false;
+  const std::string name = conn_.session().stream_name();
+  std::string reason = error;
+  std::shared_ptr<Fanout> fanout;
+  if (stream && !stream->live()) reason = "RTMP plays live streams only";
+  if (stream && stream->live())
+    fanout = stream->outputs().progressive(OutputFormat::kFLV, TrackRequest{}, &reason);
+  if (!fanout) {
+    bool unknown = !stream && (error.find("no stream") != std::string::npos || error.empty());
+    GST_INFO("%s: RTMP play for %s refused: %s", name.c_str(), peer_.c_str(), reason.c_str());
+    conn_.session().reject_play(unknown ? "NetStream.Play.StreamNotFound" : "NetStream.Play.Failed",
+                                unknown ? "Stream not found" : reason);
+    process();
+    return;
+  }
+  GST_INFO("%s: RTMP player %s joined", name.c_str(), peer_.c_str());
+  conn_.session().accept_play();
+  std::weak_ptr<RtmpConnection> weak = weak_from_this();
+  play_ = std::make_unique<RtmpPlay>(state_.streams, std::move(fanout), peer_, name,
+                                     coalesced_wakeup(state_.context.get(), [weak] {
+                                       if (auto self = weak.lock()) self->pump_play();
+                                     }));
+  set_reading(true);
+  process();
+  pump_play();
+}
+
+void RtmpConnection::pump_play() {
+  if (closed_ || !play_ || close_after_flush_) return;
+  rtmp::Session &session = conn_.session();
+  while (out_bytes_ < kPlayLowMark && !closed_) {
+    if (!play_->pull_into(session)) break;
+    std::vector<uint8_t> out = conn_.take_output();
+    if (!out.empty()) queue_output(std::move(out));
+  }
+  if (closed_) return;
+  if (play_->closed()) {
+    std::string why = play_->close_reason();
+    if (play_->too_slow()) {
+      close("player dropped: it does not read fast enough");
+      return;
+    }
+    GST_INFO("RTMP player %s ends: %s", peer_.c_str(), why.c_str());
+    session.end_play();
+    play_.reset();
+    std::vector<uint8_t> out = conn_.take_output();
+    if (!out.empty()) queue_output(std::move(out));
+    close_after_flush_ = true;
+    set_reading(false);
+  }
+  try_write();
+}
+
+void RtmpConnection::queue_output(std::vector<uint8_t> bytes) {
+  if (closed_ || bytes.empty()) return;
+  if (out_bytes_ + bytes.size() > kMaxOutputBytes) {
+    close("output queue full: the client does not read");
+    return;
+  }
+  if (out_bytes_ == 0) last_write_us_ = g_get_monotonic_time();
+  out_bytes_ += bytes.size();
+  out_.push_back(std::move(bytes));
+}
+
+void RtmpConnection::try_write() {
+  if (closed_) return;
+  while (!out_.empty()) {
+    const std::vector<uint8_t> &front = out_.front();
+    GError *err = nullptr;
+    gssize n = g_socket_send(socket_, reinterpret_cast<const gchar *>(front.data() + out_offset_),
+                             front.size() - out_offset_, nullptr, &err);
+    if (n < 0) {
+      if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+        g_error_free(err);
+        if (!write_source_) {
+          write_source_ = g_socket_create_source(socket_, G_IO_OUT, nullptr);
+          g_source_set_callback(write_source_, G_SOURCE_FUNC(on_writable), this, nullptr);
+          g_source_attach(write_source_, state_.context.get());
+        }
+        return;
+      }
+      std::string why = std::string("write failed: ") + err->message;
+      g_error_free(err);
+      close(why);
+      return;
+    }
+    last_write_us_ = g_get_monotonic_time();
+    bytes_written_ += static_cast<guint64>(n);
+    out_offset_ += static_cast<size_t>(n);
+    out_bytes_ -= static_cast<size_t>(n);
+    if (out_offset_ == front.size()) {
+      out_.pop_front();
+      out_offset_ = 0;
+    }
+  }
+  if (write_source_) {
+    g_source_destroy(write_source_);
+    g_source_unref(write_source_);
+    write_source_ = nullptr;
+  }
+  if (close_after_flush_) close(conn_.failed() ? conn_.error() : "session ended");
+}
+
+void RtmpConnection::tick(gint64 now_us) {
+  if (closed_) return;
+  if (out_bytes_ > 0 && now_us - last_write_us_ > kWriteStallUs) {
+    close("the client has not read for 30 s");
+    return;
+  }
+  if (!publish_ && !play_ && !deciding_ && !close_after_flush_ && now_us - created_us_ > kIdleUs) {
+    close("neither published nor played within 30 s");
+    return;
+  }
+  if (publish_ && now_us - last_read_us_ > kPublisherSilenceUs) {
+    close("the publisher sent nothing for 30 s");
+    return;
+  }
+  if (now_us - last_report_us_ >= kReportIntervalUs) {
+    last_report_us_ = now_us;
+    if (publish_) publish_->report(bytes_written_, bytes_read_);
+    if (play_) play_->report(bytes_written_, bytes_read_);
+  }
+}
+
+void RtmpConnection::close(const std::string &reason) {
+  if (closed_) return;
+  closed_ = true;
+  GST_INFO("RTMP client %s%s%s disconnected: %s (%" G_GUINT64_FORMAT " bytes in, %" G_GUINT64_FORMAT
+           " out)",
+           peer_.c_str(), conn_.session().stream_name().empty() ? "" : " on ",
+           conn_.session().stream_name().c_str(), reason.c_str(), bytes_read_, bytes_written_);
+  remove_sources();
+  if (publish_) publish_->report(bytes_written_, bytes_read_);
+  if (play_) play_->report(bytes_written_, bytes_read_);
+  publish_.reset();  // ends the feed: the stream may wait for the publisher to come back
+  play_.reset();
+  out_.clear();
+  out_bytes_ = 0;
+  g_socket_close(socket_, nullptr);
+  // Leave the server's set from a fresh dispatch: close() may run inside our own callbacks.
+  struct Removal {
+    RtmpServerState *state;
+    RtmpConnection *conn;
+  };
+  GSource *idle = g_idle_source_new();
+  g_source_set_callback(
+      idle,
+      [](gpointer data) -> gboolean {
+        auto *r = static_cast<Removal *>(data);
+        for (auto it = r->state->connections.begin(); it != r->state->connections.end(); ++it) {
+          if (it->get() == r->conn) {
+            r->state->connections.erase(it);
+            break;
+          }
+        }
+        return G_SOURCE_REMOVE;
+      },
+      new Removal{&state_, this}, [](gpointer data) { delete static_cast<Removal *>(data); });
+  g_source_attach(idle, state_.context.get());
+  g_source_unref(idle);
+}
+
+}  // namespace estuary

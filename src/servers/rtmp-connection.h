@@ -1,0 +1,104 @@
+// Internal to the RTMP server (src/servers): one client connection. Owns the socket, drives the
+// pure protocol code (protocols/rtmp/server-connection.h) and hands publish and play to
+// RtmpPublish / RtmpPlay. Everything here runs on the RTMP server thread.
+//
+// Writes never block: output goes into a bounded queue drained when the socket is writable. A
+// player's queue is refilled from its fanout only below a low mark, so a client that stops
+// reading falls behind in the fanout (which drops it) instead of growing memory here.
+#pragma once
+
+#include <gio/gio.h>
+#include <gst/gst.h>
+
+#include <deque>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/gref.h"
+#include "pipelines/live-stream.h"
+#include "protocols/rtmp/server-connection.h"
+
+GST_DEBUG_CATEGORY_EXTERN(estuary_rtmp_debug);
+
+namespace estuary {
+
+class RtmpConnection;
+class RtmpPublish;
+class RtmpPlay;
+
+struct RtmpSettings {
+  guint port = 1935;
+  std::string interface = "0.0.0.0";
+};
+
+// Shared by the connections of one RtmpServer; touched only on its thread.
+struct RtmpServerState {
+  explicit RtmpServerState(StreamDirectory &d) : streams(d) {}
+  StreamDirectory &streams;
+  RtmpSettings settings;
+  GRef<GMainContext> context;  // the server thread's context
+  bool stopping = false;
+  std::set<std::shared_ptr<RtmpConnection>> connections;
+};
+
+class RtmpConnection : public std::enable_shared_from_this<RtmpConnection> {
+ public:
+  // `connection` (transfer none) is an accepted client.
+  RtmpConnection(RtmpServerState &state, GSocketConnection *connection);
+  ~RtmpConnection();
+  RtmpConnection(const RtmpConnection &) = delete;
+  RtmpConnection &operator=(const RtmpConnection &) = delete;
+
+  // Starts reading; call once right after the connection joined state.connections.
+  void start();
+  // Once a second from the server: statistics and time limits.
+  void tick(gint64 now_us);
+  // Ends the connection now (logged with `reason`) and removes it from the server soon after.
+  void close(const std::string &reason);
+  // Refills the output from the player's fanout (posted from the fanout's thread).
+  void pump_play();
+
+  const std::string &peer() const { return peer_; }
+
+ private:
+  static gboolean on_readable(GSocket *, GIOCondition cond, gpointer self);
+  static gboolean on_writable(GSocket *, GIOCondition cond, gpointer self);
+
+  void set_reading(bool on);
+  void read_some();
+  void process();  // events and output of the protocol code, until nothing is left
+  void handle_event(rtmp::Event &e);
+  void begin_publish(const rtmp::Event &e);
+  void begin_play(const rtmp::Event &e);
+  void publish_decided(std::shared_ptr<PushFeed> feed, const std::string &error);
+  void play_decided(std::shared_ptr<LiveStream> stream, const std::string &error);
+  void queue_output(std::vector<uint8_t> bytes);
+  void try_write();
+  void remove_sources();
+
+  RtmpServerState &state_;
+  GRef<GSocketConnection> connection_;
+  GSocket *socket_ = nullptr;  // owned by connection_
+  std::string peer_;           // client IP address
+  rtmp::ServerConnection conn_;
+  GSource *read_source_ = nullptr;   // owned; attached to state_.context while reading
+  GSource *write_source_ = nullptr;  // owned; attached while output is blocked
+  std::deque<std::vector<uint8_t>> out_;
+  size_t out_offset_ = 0;  // bytes of out_.front() already written
+  size_t out_bytes_ = 0;   // bytes queued and not written
+  bool close_after_flush_ = false;
+  bool closed_ = false;
+  bool deciding_ = false;  // a publish/play decision is pending: reading paused
+  gint64 created_us_ = 0;
+  gint64 last_read_us_ = 0;
+  gint64 last_write_us_ = 0;  // last progress writing, or when output became pending
+  gint64 last_report_us_ = 0;
+  guint64 bytes_read_ = 0;
+  guint64 bytes_written_ = 0;
+  std::unique_ptr<RtmpPublish> publish_;
+  std::unique_ptr<RtmpPlay> play_;
+};
+
+}  // namespace estuary

@@ -1,0 +1,53 @@
+// Internal to the RTMP server: one player. Reads the stream's shared FLV fanout (the same
+// buffers HTTP-FLV viewers get: FLV header, onMetaData and sequence headers first, then tags
+// from the latest keyframe) and turns each FLV tag back into an RTMP media message.
+// RTMP server thread only, except the wakeup, which the fanout calls from its pushing thread.
+#pragma once
+
+#include <glib.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "pipelines/fanout.h"
+#include "pipelines/live-stream.h"
+#include "protocols/rtmp/flv-tag.h"
+#include "protocols/rtmp/session.h"
+
+namespace estuary {
+
+class RtmpPlay {
+ public:
+  // Joins `fanout` and opens the viewer's session. `wakeup` runs on the fanout's thread when
+  // buffers become available (see coalesced_wakeup()).
+  RtmpPlay(StreamDirectory &streams, std::shared_ptr<Fanout> fanout, std::string host,
+           std::string stream, std::function<void()> wakeup);
+  ~RtmpPlay();  // leaves the fanout and closes the session
+
+  // Pulls one fanout buffer and queues its tags on `session` with send_media(). False when
+  // nothing was available (or the muxer's bytes could not be parsed: see failed()).
+  bool pull_into(rtmp::Session &session);
+  // Nothing more will come: end of stream, dropped for being too slow, or bad FLV.
+  bool closed() const { return failed_ || viewer_->closed(); }
+  std::string close_reason() const;
+  bool too_slow() const { return viewer_->close_reason() == "too slow"; }
+  void report(guint64 down, guint64 up);
+
+ private:
+  StreamDirectory &streams_;
+  std::shared_ptr<Fanout> fanout_;
+  std::shared_ptr<FanoutViewer> viewer_;
+  const std::string stream_;
+  std::shared_ptr<guint64> session_;
+  rtmp::FlvTagReader reader_;
+  std::vector<rtmp::FlvTag> tags_;  // reused between pulls
+  bool failed_ = false;
+  gint64 position_ms_ = 0;
+};
+
+// Wraps `fn` (run on `context`) into a wakeup that any thread may call as often as it likes:
+// at most one dispatch is pending at a time.
+std::function<void()> coalesced_wakeup(GMainContext *context, std::function<void()> fn);
+
+}  // namespace estuary

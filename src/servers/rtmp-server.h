@@ -1,0 +1,53 @@
+// RtmpServer: the RTMP media server (the `RTMP` protocol, port 1935). Takes pushes
+// (rtmp://host:port/passphrase/stream, manual 3.3.1) into push:// streams and plays every live
+// stream from its shared FLV branch (rtmp://host:port/app/stream). A GSocketService on its own
+// thread and GMainContext, one RtmpConnection per client (rtmp-connection.h), so a slow or
+// hostile client never stalls the others or the control thread.
+//
+// The controller registers it with ProtocolSupervisor:
+//
+//   protocols.register_factory("RTMP", [this](JsonObject *s, GError **e) {
+//     return make_rtmp_listener(media.directory(), s, e);
+//   });
+//
+// Parts: rtmp-connection (socket, output queue, protocol events), rtmp-publish (RTMP media ->
+// FLV -> PushFeed), rtmp-play (FLV fanout -> RTMP media messages).
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include <memory>
+
+#include "controller/protocol-supervisor.h"
+#include "pipelines/live-stream.h"
+
+namespace estuary {
+
+class RtmpServer : public Listener {
+ public:
+  // Use make_rtmp_listener().
+  RtmpServer();
+  ~RtmpServer() override;  // stops the server thread; every client is disconnected
+  RtmpServer(const RtmpServer &) = delete;
+  RtmpServer &operator=(const RtmpServer &) = delete;
+
+  bool running() const override;
+  // The port actually bound (useful with port 0).
+  guint port() const { return bound_port_; }
+
+  struct Thread;
+
+ private:
+  friend std::unique_ptr<Listener> make_rtmp_listener(StreamDirectory &, JsonObject *, GError **);
+  std::unique_ptr<Thread> thread_;
+  guint bound_port_ = 0;
+};
+
+// Starts an RTMP server from a protocol entry's `settings` (transfer none): `port` (default 1935;
+// 0 picks a free one), `interface` (default 0.0.0.0 = every address, IPv4 and IPv6). `streams`
+// must outlive the listener. Control thread. nullptr with `error` set when the address cannot
+// be bound.
+std::unique_ptr<Listener> make_rtmp_listener(StreamDirectory &streams, JsonObject *settings,
+                                             GError **error);
+
+}  // namespace estuary
