@@ -217,6 +217,15 @@ void ApiServer::handle(SoupServerMessage *msg, const char *path, GHashTable *que
   if (have_command && !command_text.empty()) {
     GRef<JsonParser> parser = GRef<JsonParser>::adopt(json_parser_new());
     GError *error = nullptr;
+    if (!json_depth_within(command_text)) {
+      if (!is_api) {
+        serve_panel(msg);
+      } else {
+        send_error(msg, 400, "command: nested deeper than " + std::to_string(kMaxJsonDepth) +
+                                 " levels");
+      }
+      return;
+    }
     bool parsed = json_parser_load_from_data(parser.get(), command_text.data(),
                                              static_cast<gssize>(command_text.size()), &error);
     JsonNode *root = parsed ? json_parser_get_root(parser.get()) : nullptr;

@@ -160,6 +160,25 @@ const char *json_string_or(JsonObject *obj, const char *name, const char *fallba
   return json_node_get_string(node);
 }
 
+bool json_depth_within(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if (c == ']' || c == '}') {
+      depth--;
+    }
+  }
+  return true;
+}
+
 JsonNode *json_deep_copy(JsonNode *node) {
   if (JSON_NODE_HOLDS_OBJECT(node)) {
     JsonObject *src = json_node_get_object(node);

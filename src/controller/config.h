@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 
 #include <string>
+#include <string_view>
 
 #include "common/gref.h"
 
@@ -65,5 +66,12 @@ const char *json_string_or(JsonObject *obj, const char *name, const char *fallba
 bool json_equal(JsonNode *a, JsonNode *b);
 // Deep copy (json_node_copy shares the objects and arrays it copies). Transfer full.
 JsonNode *json_deep_copy(JsonNode *node);
+
+// Deepest nesting of arrays/objects accepted from the network. json-glib's parser recurses once
+// per level, so a request of a few hundred kilobytes of '[' would overflow the stack.
+constexpr int kMaxJsonDepth = 64;
+// True when `text` nests arrays and objects no deeper than `max_depth` (strings are skipped).
+// Cheap enough to run before parsing anything untrusted.
+bool json_depth_within(std::string_view text, int max_depth = kMaxJsonDepth);
 
 }  // namespace estuary

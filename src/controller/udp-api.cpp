@@ -36,6 +36,10 @@ gboolean UdpApi::on_readable(GSocket *socket, GIOCondition, gpointer self_ptr) {
   for (int i = 0; i < 64; i++) {
     gssize n = g_socket_receive(socket, buffer, sizeof buffer - 1, nullptr, nullptr);
     if (n <= 0) break;
+    if (!json_depth_within(std::string_view(buffer, n))) {
+      GST_CAT_WARNING(log::cat_api, "UDP API: ignoring a datagram nested too deeply");
+      continue;
+    }
     GRef<JsonParser> parser = GRef<JsonParser>::adopt(json_parser_new());
     GError *error = nullptr;
     if (!json_parser_load_from_data(parser.get(), buffer, n, &error)) {

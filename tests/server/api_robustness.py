@@ -7,7 +7,7 @@ import random
 import socket
 import urllib.parse
 
-from estuary_harness import DEADLINE_S, Daemon, RawHttp
+from estuary_harness import DEADLINE_S, Daemon, RawHttp, poll
 
 MAX_BODY = 4 * 1024 * 1024
 CONFIG = json.dumps({"config": {"protocols": [], "serverid": "robust"},
@@ -197,7 +197,38 @@ def test_refused_body_not_kept(binary):
         assert d.call({"ui_settings": True})["ui_settings"] == {}
 
 
+def test_deep_nesting(binary):
+    # json-glib recurses per level: 100,000 '[' used to overflow the daemon's stack, before login.
+    with Daemon(binary, CONFIG, env={"ESTUARY_TEST_UNTRUSTED_LOOPBACK": "1"}).start() as d:
+        for depth in (65, 100000, 1000000):
+            text = '{"ui_settings":' + "[" * depth + "]" * depth + "}"
+            status, headers, body = d.request("POST", "/api2", body=text,
+                                              headers={"Content-Type": "application/json"})
+            assert status == 400 and "nested" in json.loads(body)["error"], (depth, status, body[:200])
+            status, headers, body = d.request("GET", "/api?command=" + urllib.parse.quote(text[:8000]))
+            assert status == 400 and "error" in json.loads(body), (depth, status, body[:200])
+            status, headers, body = d.request("GET", "/panel?command=" + urllib.parse.quote(text[:8000]))
+            assert headers["content-type"].startswith("text/html"), headers
+        # Strings full of brackets are not nesting.
+        status, a = d.api({"authorize": {"username": "[" * 5000, "password": "{" * 5000}})
+        assert a["authorize"]["status"] == "NOACC", a
+        # 64 levels are fine.
+        status, headers, body = d.request("POST", "/api2", body='{"a":' + "[" * 63 + "]" * 63 + "}",
+                                          headers={"Content-Type": "application/json"})
+        assert status == 200, body
+    with Daemon(binary, CONFIG).start() as d:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.sendto(b'{"a":' + b"[" * 30000 + b"]" * 30000 + b"}", ("127.0.0.1", d.port))
+            s.sendto(b'{"addstream":{"afterdeep":{"source":"/x.mp4"}}}', ("127.0.0.1", d.port))
+        finally:
+            s.close()
+        poll("the UDP datagram after the deep one", lambda: "afterdeep" in d.call({"streams": True})["streams"])
+        assert d.proc.poll() is None
+
+
 TESTS = [
     ("1,000 malformed requests each get a JSON error; nothing changes", test_malformed_requests),
     ("a refused oversize or chunked body is not kept in memory", test_refused_body_not_kept),
+    ("deeply nested JSON is refused, not a stack overflow (HTTP and UDP)", test_deep_nesting),
 ]

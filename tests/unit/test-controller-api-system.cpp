@@ -168,11 +168,19 @@ void test_active_and_stats_streams() {
   // Stats: streams with sessions now or in the window, including ones that are not active.
   ctl.sessions.open({"192.0.2.4", "archive", "HTTP"});
   ctl.sessions.sample(now_s());
+  // (Streams that went offline since start may be listed too, so their reason can be read.)
   r = f.run(R"({"stats_streams": true})");
-  assert_json_eq(t::member(r.get(), "stats_streams"), R"(["archive", "live", "vod"])");
+  JsonArray *names = t::array_member(r.get(), "stats_streams");
+  std::string listed;
+  for (guint i = 0; i < json_array_get_length(names); i++)
+    listed += std::string(json_array_get_string_element(names, i)) + ",";
+  g_assert_true(g_str_has_prefix(listed.c_str(), "archive,"));  // sorted
+  for (const char *n : {"archive,", "live,", "vod,"}) g_assert_nonnull(strstr(listed.c_str(), n));
   r = f.run(R"({"stats_streams": ["clients", "lastms"]})");
-  assert_json_eq(t::member(r.get(), "stats_streams"),
-                 R"({"archive": [1, 0], "live": [2, 365000], "vod": [1, 0]})");
+  JsonObject *props = t::object_member(r.get(), "stats_streams");
+  assert_json_eq(t::member(props, "archive"), "[1, 0]");
+  assert_json_eq(t::member(props, "live"), "[2, 365000]");
+  assert_json_eq(t::member(props, "vod"), "[1, 0]");
 }
 
 void test_clients_shape() {

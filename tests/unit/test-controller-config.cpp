@@ -265,6 +265,22 @@ void test_save_failure_keeps_old_file() {
   g_clear_error(&error);
 }
 
+void test_json_depth() {
+  using estuary::json_depth_within;
+  g_assert_true(json_depth_within("{}", 1));
+  g_assert_false(json_depth_within("{\"a\": []}", 1));
+  g_assert_true(json_depth_within("{\"a\": []}", 2));
+  g_assert_true(json_depth_within("[[1], [2], {\"x\": [3]}]", 3));
+  g_assert_false(json_depth_within("[[[1]]]", 2));
+  // Brackets inside strings, with escaped quotes, do not count.
+  g_assert_true(json_depth_within("{\"a\": \"[[[[\\\"{{{{\"}", 1));
+  g_assert_false(json_depth_within("{\"a\": \"\\\\\", \"b\": [[]]}", 2));
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  g_assert_false(json_depth_within(deep));
+  g_assert_true(json_depth_within(std::string(64, '[') + std::string(64, ']')));
+  g_assert_false(json_depth_within(std::string(65, '[') + std::string(65, ']')));
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -276,5 +292,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/controller/config/unknown-keys-written-back", test_unknown_keys_written_back);
   g_test_add_func("/controller/config/save-complete-and-private", test_save_complete_and_private);
   g_test_add_func("/controller/config/save-failure-keeps-old-file", test_save_failure_keeps_old_file);
+  g_test_add_func("/controller/config/json-depth", test_json_depth);
   return g_test_run();
 }
