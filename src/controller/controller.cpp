@@ -3,6 +3,8 @@
 #include "controller/log.h"
 #include "pipelines/inputs.h"
 #include "servers/http-output.h"
+#include "servers/srt-listener.h"
+#include "servers/ts-listener.h"
 #include "servers/rtmp-server.h"
 
 namespace estuary {
@@ -42,6 +44,12 @@ void Controller::register_listeners() {
   catalog_ = std::make_shared<OutputCatalog>(connectors());
   protocols.register_factory("HTTP", [this](JsonObject *settings, GError **error) {
     return make_http_listener(media.directory(), catalog_, settings, error);
+  });
+  protocols.register_factory("TSSRT", [this](JsonObject *settings, GError **error) {
+    return make_srt_listener(media.directory(), settings, error);
+  });
+  protocols.register_factory("TS", [this](JsonObject *settings, GError **error) {
+    return make_ts_listener(media.directory(), settings, error);
   });
   protocols.register_factory("RTMP", [this](JsonObject *settings, GError **error) {
     return make_rtmp_listener(media.directory(), settings, error);
