@@ -2,9 +2,11 @@
 
 #include "common/gref.h"
 #include "pipelines/input-debug.h"
+#include "pipelines/input-exec.h"
 #include "pipelines/input-file.h"
 #include "pipelines/input-folder.h"
 #include "pipelines/input-gst.h"
+#include "pipelines/input-network.h"
 #include "pipelines/input-subtitle.h"
 
 namespace estuary {
@@ -78,6 +80,45 @@ std::vector<InputDescriptor> make_registry() {
   gst.live = true;
   gst.build = input_gst_build;
   inputs.push_back(std::move(gst));
+
+  // Live MPEG-TS transports and exec inputs (manual 3.3.3-3.3.5).
+  auto live_input = [](std::string name, std::string desc, std::vector<std::string> match,
+                       Codecs codecs, InputBuilder build) {
+    InputDescriptor d;
+    d.name = std::move(name);
+    d.desc = std::move(desc);
+    d.source_match = std::move(match);
+    d.priority = 9;
+    d.codecs = std::move(codecs);
+    d.optional = {kBufferParam, kDebugParam};
+    d.live = true;
+    d.build = build;
+    return d;
+  };
+  const Codecs ts_codecs = {{{"H264", "HEVC", "MPEG2"}, {"AAC", "MP3", "AC3", "opus"}}};
+  inputs.push_back(live_input("TSSRT", "Live MPEG-TS pulled over SRT: srt://host:port (caller).",
+                              {"srt://*"}, ts_codecs, input_srt_build));
+  inputs.push_back(live_input(
+      "TSUDP", "Live MPEG-TS over UDP, unicast or multicast: tsudp://[host]:port[/interface,...]",
+      {"tsudp://*"}, ts_codecs, input_tsudp_build));
+  inputs.push_back(live_input("HTTPTS", "Live MPEG-TS pulled over HTTP(S).",
+                              {"http://*.ts", "https://*.ts"}, ts_codecs, input_httpts_build));
+  inputs.push_back(live_input("HLS", "Live HLS pull (TS segments) over HTTP(S).",
+                              {"http://*.m3u8", "https://*.m3u8", "http://*.m3u", "https://*.m3u"},
+                              ts_codecs, input_hls_build));
+  // A playlist on disk is VoD (manual 3.3.3), like the other files.
+  InputDescriptor hls_file = live_input("HLSFile", "HLS VoD from a local playlist (TS segments).",
+                                        {"/*.m3u8", "/*.m3u"}, ts_codecs, input_hls_build);
+  hls_file.live = false;
+  inputs.push_back(std::move(hls_file));
+  inputs.push_back(live_input("TSExec",
+                              "MPEG-TS from a command's standard output: ts-exec:COMMAND (no "
+                              "shell; restarted when it exits).",
+                              {"ts-exec:*"}, ts_codecs, input_exec_build));
+  inputs.push_back(live_input("H264Exec",
+                              "Annex B H.264 from a command's standard output: h264-exec:COMMAND "
+                              "(no shell; restarted when it exits).",
+                              {"h264-exec:*"}, {{{"H264"}}}, input_exec_build));
   return inputs;
 }
 
