@@ -68,8 +68,8 @@ void respond_bytes(SoupServerMessage *msg, guint status, const char *content_typ
   if (cache_control) soup_message_headers_replace(h, "Cache-Control", cache_control);
   soup_server_message_set_status(msg, status, nullptr);
   soup_message_headers_set_content_type(h, content_type, nullptr);
-  soup_message_headers_set_content_length(h, g_bytes_get_size(bytes));
-  // HEAD: libsoup sends the headers only; the body is shared, never copied.
+  // libsoup derives Content-Length from the body, answers Range requests with 206 from it and
+  // sends no body for HEAD; the body is shared, never copied.
   soup_message_body_append_bytes(soup_server_message_get_response_body(msg), bytes);
 }
 

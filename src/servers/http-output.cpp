@@ -12,6 +12,7 @@
 #include "servers/http-info.h"
 #include "servers/http-progressive.h"
 #include "servers/http-routes.h"
+#include "servers/http-vod-file.h"
 
 #define GST_CAT_DEFAULT estuary_http_debug
 
@@ -87,7 +88,12 @@ void handle_request(HttpServerState &state, SoupServerMessage *msg, const char *
       http::with_stream(
           state, msg, route.stream,
           [st, ref, format, tracks](std::shared_ptr<LiveStream> stream) {
-            ProgressiveViewer::serve(*st, ref.get(), std::move(stream), format, tracks);
+            // Live: the shared byte stream from the latest keyframe. VoD: the whole file.
+            if (stream->live()) {
+              ProgressiveViewer::serve(*st, ref.get(), std::move(stream), format, tracks);
+            } else {
+              VodDownload::serve(*st, ref.get(), std::move(stream), format, tracks);
+            }
           },
           [ref](guint status, const std::string &error) {
             http::respond_json_error(ref.get(), status, error);
@@ -214,7 +220,15 @@ HttpOutput::HttpOutput() = default;
 
 HttpOutput::~HttpOutput() {
   if (!thread_ || !thread_->thread) return;
-  g_main_loop_quit(thread_->loop.get());
+  // Quit from inside the loop: a g_main_loop_quit() that lands before the thread has entered
+  // g_main_loop_run() would be lost and the join below would never return.
+  g_main_context_invoke(
+      thread_->context.get(),
+      [](gpointer loop) -> gboolean {
+        g_main_loop_quit(static_cast<GMainLoop *>(loop));
+        return G_SOURCE_REMOVE;
+      },
+      thread_->loop.get());
   g_thread_join(thread_->thread);
   thread_->thread = nullptr;
 }

@@ -23,6 +23,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import estuary_harness as h  # noqa: E402
 
 CLIP_S = 6.0
+# A live stream scripted with GStreamer (the gst: input): H.264 + AAC in MPEG-TS, in real time.
+LIVE_SOURCE = (
+    "gst:videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=25/1 ! "
+    "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=25 ! h264parse ! mux. "
+    "audiotestsrc is-live=true ! audioconvert ! voaacenc ! aacparse ! mux. "
+    "mpegtsmux name=mux")
 _fixture = None
 
 
@@ -66,7 +72,7 @@ class Fixture:
         self.http_port = free_port()
         self.daemon.call({
             "addstream": {"vid": {"source": self.av}, "vonly": {"source": self.vonly},
-                          "song": {"source": self.mp3}},
+                          "song": {"source": self.mp3}, "cam": {"source": LIVE_SOURCE}},
         })
         self.daemon.call({"addprotocol": [
             {"connector": "HTTP", "port": self.http_port},
@@ -123,6 +129,14 @@ def probe(target):
         times.append((float(t), float(t) + (float(d) if d not in (None, "N/A") else 0.0)))
     span = (max(e for _, e in times) - min(s for s, _ in times)) if times else 0.0
     return codecs, span
+
+
+def probe_codecs(url):
+    """Codec names of an endless (live) URL: ffprobe stops once it knows the streams."""
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of",
+                          "json", url], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return sorted(s["codec_name"] for s in json.loads(out.stdout).get("streams", []))
 
 
 # --- info handler ---------------------------------------------------------------------------
@@ -293,15 +307,56 @@ def test_unsupported_format(binary):
         assert body.strip(), path  # the reason
 
 
-def test_progressive_session(binary):
+def test_vod_range(binary):
     f = fixture(binary)
-    # A viewer that reads slowly stays connected: it must be listed while it is.
+    status, headers, whole = f.get("/vid.mp4")
+    assert status == 200 and headers.get("accept-ranges") == "bytes", (status, headers)
+    status, headers, part = f.get("/vid.mp4", headers={"Range": "bytes=100-199"})
+    assert status == 206, status
+    assert headers["content-range"] == "bytes 100-199/%d" % len(whole), headers
+    assert part == whole[100:200]
+    status, headers, _ = f.get("/vid.mp4", headers={"Range": "bytes=%d-" % (len(whole) + 10)})
+    assert status == 416, status
+
+
+# --- live -------------------------------------------------------------------------------------
+
+def test_live_info(binary):
+    f = fixture(binary)
+    status, _, body = f.get("/json_cam.js")
+    assert status == 200, (status, body)
+    info = json.loads(body)
+    assert info["type"] == "live" and info["meta"].get("live") == 1, info
+    assert (info["width"], info["height"]) == (320, 240), info
+
+
+def test_live_progressive(binary):
+    f = fixture(binary)
+    for ext in ("flv", "ts", "mp4", "mkv"):
+        codecs = probe_codecs(f.base + "/cam." + ext)
+        assert codecs == ["aac", "h264"], (ext, codecs)
+
+
+def test_live_hls(binary):
+    f = fixture(binary)
+    status, _, master = f.get("/hls/cam/index.m3u8")
+    assert status == 200, (status, master)
+    assert probe_codecs(f.base + "/hls/cam/index.m3u8") == ["aac", "h264"]
+    out = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-i",
+                          f.base + "/hls/cam/index.m3u8", "-t", "3", "-f", "null", "-"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stderr.strip() == "", out.stderr
+
+
+def test_live_session(binary):
+    f = fixture(binary)
+    # A connected live viewer is listed while it is connected and gone as soon as it leaves.
     sock = socket.create_connection(("127.0.0.1", f.http_port), timeout=h.DEADLINE_S)
-    sock.sendall(b"GET /vid.ts HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    sock.sendall(b"GET /cam.ts HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     assert sock.recv(4096).startswith(b"HTTP/1.1 200"), "no 200"
 
     def ts_client():
-        return [c for c in f.clients() if c.get("protocol") == "HTTPTS" and c.get("stream") == "vid"]
+        return [c for c in f.clients() if c.get("protocol") == "HTTPTS" and c.get("stream") == "cam"]
     h.poll("an HTTPTS session in clients", ts_client)
     sock.close()
     h.poll("the HTTPTS session to end", lambda: not ts_client())
@@ -318,7 +373,11 @@ GROUPS = {
                     ("?video=/?audio= selection", test_progressive_track_selection),
                     ("MP3 from an MP3 source", test_progressive_audio),
                     ("415 when the format cannot carry the stream", test_unsupported_format),
-                    ("progressive viewer is a session until it leaves", test_progressive_session)],
+                    ("VoD files answer Range requests", test_vod_range)],
+    "live": [("json_ of a live stream", test_live_info),
+             ("live FLV/TS/MP4/MKV through the fanout: ffprobe h264+aac", test_live_progressive),
+             ("live HLS: ffprobe h264+aac", test_live_hls),
+             ("live viewer is a session until it leaves", test_live_session)],
 }
 
 
