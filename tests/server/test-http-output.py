@@ -211,6 +211,25 @@ def test_unknown_and_misc(binary):
             assert b"{{STREAM}}" not in body and b"{{HOST}}" not in body, path
 
 
+def test_move_listener(binary):
+    # Changing the HTTP entry recreates the listener: the old port closes, the new one serves.
+    f = fixture(binary)
+    old, new = f.http_port, free_port()
+    f.daemon.call({"updateprotocol": [{"connector": "HTTP", "port": old},
+                                      {"connector": "HTTP", "port": new}]})
+    f.http_port, f.base = new, "http://127.0.0.1:%d" % new
+    h.poll("the new port to serve", lambda: f.get("/crossdomain.xml")[0] == 200)
+
+    def old_closed():
+        try:
+            socket.create_connection(("127.0.0.1", old), timeout=1).close()
+            return False
+        except OSError:
+            return True
+    h.poll("the old port to close", old_closed)
+    assert f.get("/json_vid.js")[0] == 200
+
+
 # --- HLS --------------------------------------------------------------------------------------
 
 def test_hls_probe(binary):
@@ -365,7 +384,8 @@ def test_live_session(binary):
 GROUPS = {
     "info": [("json_ answer (manual 4.3.1)", test_info_json),
              ("info_ answer (manual 4.3.2)", test_info_js),
-             ("404 for unknown streams, crossdomain, CORS", test_unknown_and_misc)],
+             ("404 for unknown streams, crossdomain, CORS", test_unknown_and_misc),
+             ("moving the HTTP listener to another port", test_move_listener)],
     "hls": [("HLS master/media/segment, ffprobe h264+aac", test_hls_probe),
             ("HLS decodes with ffmpeg without errors", test_hls_decode),
             ("HLS viewer is a session", test_hls_session)],
