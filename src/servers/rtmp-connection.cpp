@@ -22,14 +22,14 @@ constexpr size_t kMaxOutputBytes = 4 * 1024 * 1024;
 // whose backlog limits drop a client that stopped reading.
 constexpr size_t kPlayLowMark = 256 * 1024;
 constexpr gint64 kWriteStallUs = 30 * G_USEC_PER_SEC;
-constexpr gint64 kIdleUs = 30 * G_USEC_PER_SEC;            // connect without publish/play
+constexpr gint64 kIdleUs = 30 * G_USEC_PER_SEC;              // connect without publish/play
 constexpr gint64 kPublisherSilenceUs = 30 * G_USEC_PER_SEC;  // publisher sends nothing
-constexpr guint kPlayWaitMs = 20000;                        // for a stream to start
+constexpr guint kPlayWaitMs = 20000;                         // for a stream to start
 constexpr gint64 kReportIntervalUs = G_USEC_PER_SEC;
 
 std::string remote_address(GSocketConnection *connection) {
-  GRef<GSocketAddress> addr = GRef<GSocketAddress>::adopt(
-      g_socket_connection_get_remote_address(connection, nullptr));
+  GRef<GSocketAddress> addr =
+      GRef<GSocketAddress>::adopt(g_socket_connection_get_remote_address(connection, nullptr));
   if (!addr || !G_IS_INET_SOCKET_ADDRESS(addr.get())) return "unknown";
   GCharPtr text(g_inet_address_to_string(
       g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(addr.get()))));
@@ -153,7 +153,9 @@ void RtmpConnection::process() {
   if (!out.empty()) queue_output(std::move(out));
   if (closed_) return;
   if (conn_.wants_close() && !close_after_flush_) {
-    if (!conn_.failed()) GST_DEBUG("RTMP client %s: session over", peer_.c_str());
+    // A refusal was logged where it was decided; otherwise the session cut a client that
+    // flooded it while a decision was pending.
+    if (!conn_.failed()) GST_INFO("RTMP client %s: the session ends the connection", peer_.c_str());
     close_after_flush_ = true;
     set_reading(false);
   }
@@ -203,16 +205,16 @@ void RtmpConnection::begin_publish(const rtmp::Event &e) {
   deciding_ = true;
   set_reading(false);  // the session holds anything already read until the answer
   std::weak_ptr<RtmpConnection> weak = weak_from_this();
-  state_.streams.accept_push(
-      request, state_.context.get(),
-      [weak](std::shared_ptr<PushFeed> feed, const std::string &error) {
-        auto self = weak.lock();
-        if (!self || self->closed_) {
-          if (feed) feed->end();  // the publisher left while we were deciding
-          return;
-        }
-        self->publish_decided(std::move(feed), error);
-      });
+  state_.streams.accept_push(request, state_.context.get(),
+                             [weak](std::shared_ptr<PushFeed> feed, const std::string &error) {
+                               auto self = weak.lock();
+                               if (!self || self->closed_) {
+                                 if (feed)
+                                   feed->end();  // the publisher left while we were deciding
+                                 return;
+                               }
+                               self->publish_decided(std::move(feed), error);
+                             });
 }
 
 void RtmpConnection::publish_decided(std::shared_ptr<PushFeed> feed, const std::string &error) {

@@ -15,8 +15,8 @@ constexpr size_t kMaxEarlyBytes = 4 * 1024 * 1024;
 constexpr uint32_t kMaxEarlySpanMs = 1000;
 }  // namespace
 
-RtmpPublish::RtmpPublish(StreamDirectory &streams, std::shared_ptr<PushFeed> feed,
-                         std::string host, std::string stream)
+RtmpPublish::RtmpPublish(StreamDirectory &streams, std::shared_ptr<PushFeed> feed, std::string host,
+                         std::string stream)
     : streams_(streams), feed_(std::move(feed)), stream_(std::move(stream)) {
   session_ = streams_.session_open(ViewerReport{std::move(host), stream_, "RTMP"});
 }

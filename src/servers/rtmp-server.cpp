@@ -130,8 +130,7 @@ gpointer RtmpServer::Thread::run(gpointer data) {
   GError *err = nullptr;
   guint bound = t->listen(G_SOCKET_LISTENER(service.get()), &err);
   if (bound == 0) {
-    g_prefix_error(&err, "RTMP on %s:%u: ", state.settings.interface.c_str(),
-                   state.settings.port);
+    g_prefix_error(&err, "RTMP on %s:%u: ", state.settings.interface.c_str(), state.settings.port);
     g_socket_listener_close(G_SOCKET_LISTENER(service.get()));
     service.reset();
     g_main_context_pop_thread_default(t->context.get());
