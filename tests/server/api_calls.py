@@ -8,6 +8,8 @@ import time
 from estuary_harness import Daemon
 
 EMPTY_CONFIG = json.dumps({"config": {"protocols": []}})
+# Protocol entries use connectors served through HTTP (no listener of their own), so these tests
+# open no media ports; the listeners themselves are tested by their own server tests.
 
 
 def _daemon(binary):
@@ -40,10 +42,10 @@ def test_streams_family(binary):
 def test_config_family(binary):
     with _daemon(binary) as d:
         a = d.call({"config": {"serverid": "edge-1", "controller": {"debug": 4},
-                               "protocols": [{"connector": "HTTP", "port": 18080}]}})
+                               "protocols": [{"connector": "HLS", "listlimit": 5}]}})
         cfg = a["config"]
         assert cfg["serverid"] == "edge-1" and cfg["controller"]["debug"] == 4, cfg
-        assert cfg["protocols"][0]["connector"] == "HTTP" and "online" in cfg["protocols"][0]
+        assert cfg["protocols"][0]["connector"] == "HLS" and "online" in cfg["protocols"][0]
         for member in ("iid", "time", "version"):
             assert member in cfg, cfg
         assert abs(cfg["time"] - time.time()) < 5
@@ -56,20 +58,20 @@ def test_config_family(binary):
             return [{k: v for k, v in p.items() if k != "online"}
                     for p in d.call({"config": True})["config"]["protocols"]]
 
-        d.call({"addprotocol": {"connector": "RTMP", "port": 11935}})
-        d.call({"addprotocol": [{"connector": "RTMP", "port": 11935}, {"connector": "TS", "port": 18888}]})
-        assert protocols() == [{"connector": "HTTP", "port": 18080}, {"connector": "RTMP", "port": 11935},
-                               {"connector": "TS", "port": 18888}], protocols()
-        d.call({"deleteprotocol": {"connector": "TS"}})  # not exact: nothing
+        d.call({"addprotocol": {"connector": "MP4", "listlimit": 6}})
+        d.call({"addprotocol": [{"connector": "MP4", "listlimit": 6}, {"connector": "FLV", "listlimit": 7}]})
+        assert protocols() == [{"connector": "HLS", "listlimit": 5}, {"connector": "MP4", "listlimit": 6},
+                               {"connector": "FLV", "listlimit": 7}], protocols()
+        d.call({"deleteprotocol": {"connector": "FLV"}})  # not exact: nothing
         assert len(protocols()) == 3
-        d.call({"deleteprotocol": [{"connector": "TS", "port": 18888}]})
-        assert protocols() == [{"connector": "HTTP", "port": 18080}, {"connector": "RTMP", "port": 11935}]
-        d.call({"updateprotocol": [{"connector": "RTMP", "port": 11935}, {"connector": "HTTP", "port": 18080}]})
-        assert protocols() == [{"connector": "HTTP", "port": 18080}], protocols()
+        d.call({"deleteprotocol": [{"connector": "FLV", "listlimit": 7}]})
+        assert protocols() == [{"connector": "HLS", "listlimit": 5}, {"connector": "MP4", "listlimit": 6}]
+        d.call({"updateprotocol": [{"connector": "MP4", "listlimit": 6}, {"connector": "HLS", "listlimit": 5}]})
+        assert protocols() == [{"connector": "HLS", "listlimit": 5}], protocols()
         # The answer's online states never reach the file.
         d.call({"save": True})
         saved = json.loads(d.read_config())
-        assert saved["config"]["protocols"] == [{"connector": "HTTP", "port": 18080}], saved["config"]
+        assert saved["config"]["protocols"] == [{"connector": "HLS", "listlimit": 5}], saved["config"]
         for member in ("iid", "time", "version"):
             assert member not in saved["config"], saved["config"]
 

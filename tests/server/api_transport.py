@@ -84,7 +84,7 @@ def test_api_vs_api2(binary):
 def test_combined_calls(binary):
     with _daemon(binary) as d:
         a = d.call({"addstream": {"c1": {"source": "/c1.mp4"}, "c2": {"source": "push://"}},
-                    "deletestream": "c0", "ui_settings": {"k": 1}, "addprotocol": {"connector": "TS", "port": 18899},
+                    "deletestream": "c0", "ui_settings": {"k": 1}, "addprotocol": {"connector": "MP3", "listlimit": 9},
                     "capabilities": True, "active_streams": True, "clients": {}, "totals": {},
                     "browse": "/", "log": True, "save": True})
         for member in ("streams", "ui_settings", "capabilities", "active_streams", "clients", "totals",
@@ -95,7 +95,7 @@ def test_combined_calls(binary):
         # `save` ran last and stored what the same request changed.
         saved = json.loads(d.read_config())
         assert set(saved["streams"]) == {"c1", "c2"} and saved["ui_settings"] == {"k": 1}
-        assert {"connector": "TS", "port": 18899} in saved["config"]["protocols"]
+        assert {"connector": "MP3", "listlimit": 9} in saved["config"]["protocols"]
 
 
 def test_cors(binary):

@@ -113,11 +113,27 @@ class TempDir {
   gchar *path_;
 };
 
-// A controller with its configuration file in a temporary folder.
+// Stands in for a protocol's server: unit tests must not open real listeners on fixed ports.
+class FakeListener : public Listener {
+ public:
+  bool running() const override { return true; }
+};
+
+// A controller with its configuration file in a temporary folder, and every known connector
+// served by a FakeListener.
 struct ApiFixture {
   TempDir dir;
   std::unique_ptr<Controller> ctl = std::make_unique<Controller>();
-  ApiFixture() { ctl->config.set_path(dir.file("config.json")); }
+  ApiFixture() {
+    ctl->config.set_path(dir.file("config.json"));
+    GList *names = json_object_get_members(ctl->connectors());
+    for (GList *l = names; l; l = l->next) {
+      ctl->protocols.register_factory(static_cast<const char *>(l->data), [](JsonObject *, GError **) {
+        return std::unique_ptr<Listener>(new FakeListener());
+      });
+    }
+    g_list_free(names);
+  }
 
   // Runs `request` (JSON text) as an authorized caller would. Transfer full.
   GRef<JsonObject> run(const std::string &request, bool minimal = true) {
