@@ -46,21 +46,22 @@ inline std::string to_json(JsonObject *obj) {
 }
 
 // Asserts that `actual` equals the JSON `expected_text` (object member order ignored).
-#define assert_json_eq(actual, expected_text)                                                  \
-  do {                                                                                         \
-    estuary::GRef<JsonNode> expected_ = estuary::test::parse(expected_text);                   \
-    JsonNode *actual_ = (actual);                                                              \
-    if (!actual_ || !json_node_equal(actual_, expected_.get())) {                              \
-      g_error("JSON differs\n  expected: %s\n  actual:   %s", estuary::test::to_json(expected_.get()).c_str(), \
-              actual_ ? estuary::test::to_json(actual_).c_str() : "(missing)");                \
-    }                                                                                          \
+#define assert_json_eq(actual, expected_text)                                   \
+  do {                                                                          \
+    estuary::GRef<JsonNode> expected_ = estuary::test::parse(expected_text);    \
+    JsonNode *actual_ = (actual);                                               \
+    if (!actual_ || !json_node_equal(actual_, expected_.get())) {               \
+      g_error("JSON differs\n  expected: %s\n  actual:   %s",                   \
+              estuary::test::to_json(expected_.get()).c_str(),                  \
+              actual_ ? estuary::test::to_json(actual_).c_str() : "(missing)"); \
+    }                                                                           \
   } while (0)
 
 // g_assert_cmpstr for std::string values (keeps temporaries alive while they are compared).
-#define assert_string_eq(a, b)                                  \
-  do {                                                          \
-    std::string a_ = (a), b_ = (b);                             \
-    g_assert_cmpstr(a_.c_str(), ==, b_.c_str());                \
+#define assert_string_eq(a, b)                   \
+  do {                                           \
+    std::string a_ = (a), b_ = (b);              \
+    g_assert_cmpstr(a_.c_str(), ==, b_.c_str()); \
   } while (0)
 
 // A member of an object, failing the test when it is missing. Transfer none.
@@ -90,7 +91,10 @@ class TempDir {
     path_ = g_dir_make_tmp("estuary-test-XXXXXX", &error);
     g_assert_no_error(error);
   }
-  ~TempDir() { remove_tree(path_); g_free(path_); }
+  ~TempDir() {
+    remove_tree(path_);
+    g_free(path_);
+  }
   TempDir(const TempDir &) = delete;
   TempDir &operator=(const TempDir &) = delete;
   std::string file(const char *name) const { return std::string(path_) + "/" + name; }
@@ -101,7 +105,8 @@ class TempDir {
     if (GDir *d = g_dir_open(dir, 0, nullptr)) {
       while (const char *name = g_dir_read_name(d)) {
         GCharPtr child(g_build_filename(dir, name, nullptr));
-        if (g_file_test(child.get(), G_FILE_TEST_IS_DIR) && !g_file_test(child.get(), G_FILE_TEST_IS_SYMLINK))
+        if (g_file_test(child.get(), G_FILE_TEST_IS_DIR) &&
+            !g_file_test(child.get(), G_FILE_TEST_IS_SYMLINK))
           remove_tree(child.get());
         else
           g_unlink(child.get());
@@ -128,9 +133,9 @@ struct ApiFixture {
     ctl->config.set_path(dir.file("config.json"));
     GList *names = json_object_get_members(ctl->connectors());
     for (GList *l = names; l; l = l->next) {
-      ctl->protocols.register_factory(static_cast<const char *>(l->data), [](JsonObject *, GError **) {
-        return std::unique_ptr<Listener>(new FakeListener());
-      });
+      ctl->protocols.register_factory(
+          static_cast<const char *>(l->data),
+          [](JsonObject *, GError **) { return std::unique_ptr<Listener>(new FakeListener()); });
     }
     g_list_free(names);
   }

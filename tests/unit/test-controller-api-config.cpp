@@ -20,8 +20,9 @@ void test_addstream() {
                      "second": {"source": "push://", "DVR": 30000, "name": "second"}})");
   // Updating one stream leaves the other alone, and the answer lists only the changed one.
   r = f.run(R"({"addstream": {"second": {"source": "push://1.2.3.4"}}})");
-  assert_json_eq(t::member(r.get(), "streams"),
-                 R"({"incomplete list": 1, "second": {"source": "push://1.2.3.4", "name": "second"}})");
+  assert_json_eq(
+      t::member(r.get(), "streams"),
+      R"({"incomplete list": 1, "second": {"source": "push://1.2.3.4", "name": "second"}})");
   assert_json_eq(f.stored("streams"),
                  R"({"streamname_here": {"source": "/media/a.mp4", "name": "streamname_here"},
                      "second": {"source": "push://1.2.3.4", "name": "second"}})");
@@ -51,7 +52,8 @@ void test_addstream_refusals() {
     GRef<JsonObject> r = f.run(c.request);
     const char *err = estuary::json_string_or(r.get(), "error", nullptr);
     if (!err || !strstr(err, "addstream") || !strstr(err, c.named))
-      g_error("%s: error should name addstream and %s, got %s", c.request, c.named, err ? err : "none");
+      g_error("%s: error should name addstream and %s, got %s", c.request, c.named,
+              err ? err : "none");
   }
   // Nothing of a refused request is applied, not even its valid part.
   assert_json_eq(f.stored("streams"), "{}");
@@ -93,10 +95,12 @@ void test_streams_replace() {
   assert_json_eq(t::member(r.get(), "streams"), R"({"old": {"source": "/old", "name": "old"}})");
   // Replacing: the whole list at once; the answer is the full list, not an incomplete one.
   r = f.run(R"({"streams": {"x": {"source": "/x"}, "y": {"source": "push://"}}})");
-  assert_json_eq(t::member(r.get(), "streams"),
-                 R"({"x": {"source": "/x", "name": "x"}, "y": {"source": "push://", "name": "y"}})");
-  assert_json_eq(f.stored("streams"),
-                 R"({"x": {"source": "/x", "name": "x"}, "y": {"source": "push://", "name": "y"}})");
+  assert_json_eq(
+      t::member(r.get(), "streams"),
+      R"({"x": {"source": "/x", "name": "x"}, "y": {"source": "push://", "name": "y"}})");
+  assert_json_eq(
+      f.stored("streams"),
+      R"({"x": {"source": "/x", "name": "x"}, "y": {"source": "push://", "name": "y"}})");
   // A list sent back as an addstream answer came ("incomplete list" marker) is not a stream.
   r = f.run(R"({"streams": {"incomplete list": 1, "z": {"source": "/z"}}})");
   assert_json_eq(f.stored("streams"), R"({"z": {"source": "/z", "name": "z"}})");
@@ -130,7 +134,8 @@ void test_config_changes() {
   g_assert_cmpuint(json_array_get_length(protocols), ==, 2);
   // Both run (as stand-ins here): online = 1.
   for (guint i = 0; i < 2; i++)
-    g_assert_cmpint(estuary::json_int_or(json_array_get_object_element(protocols, i), "online", -1), ==, 1);
+    g_assert_cmpint(estuary::json_int_or(json_array_get_object_element(protocols, i), "online", -1),
+                    ==, 1);
   // `online` is state, never stored.
   assert_json_eq(t::member(f.ctl->config.config(), "protocols"),
                  R"([{"connector": "HTTP"}, {"connector": "RTMP"}])");
@@ -157,7 +162,8 @@ void test_config_refusals() {
   t::ApiFixture f;
   f.run(R"({"config": {"serverid": "before"}})");
   const char *bad[][2] = {
-      {R"({"config": {"controller": {"port": "4242"}, "serverid": "after"}})", "config.controller.port"},
+      {R"({"config": {"controller": {"port": "4242"}, "serverid": "after"}})",
+       "config.controller.port"},
       {R"({"config": {"protocols": [{"port": 80}]}})", "config.protocols[0].connector"},
       {R"({"config": {"protocols": {"connector": "HTTP"}}})", "config.protocols"},
       {R"({"config": {"serverid": 7}})", "config.serverid"},
@@ -167,7 +173,8 @@ void test_config_refusals() {
     const char *err = estuary::json_string_or(r.get(), "error", "");
     if (!strstr(err, c[1])) g_error("%s: expected an error naming %s, got '%s'", c[0], c[1], err);
   }
-  g_assert_cmpstr(estuary::json_string_or(f.ctl->config.config(), "serverid", nullptr), ==, "before");
+  g_assert_cmpstr(estuary::json_string_or(f.ctl->config.config(), "serverid", nullptr), ==,
+                  "before");
   assert_json_eq(t::member(f.ctl->config.config(), "protocols"), "[]");
 }
 
@@ -208,7 +215,8 @@ void test_deleteprotocol_exact() {
   r = f.run(R"({"deleteprotocol": {"connector": "TS"}})");
   g_assert_cmpuint(json_array_get_length(f.ctl->config.protocols()), ==, 3);
   // The array form, and an answer copy with `online` matches too.
-  f.run(R"({"deleteprotocol": [{"connector": "RTMP", "online": 0}, {"port": 8888, "connector": "TS"}]})");
+  f.run(
+      R"({"deleteprotocol": [{"connector": "RTMP", "online": 0}, {"port": 8888, "connector": "TS"}]})");
   assert_json_eq(t::member(f.ctl->config.config(), "protocols"),
                  R"([{"connector": "HTTP", "port": 8080}])");
 }
@@ -224,7 +232,8 @@ void test_updateprotocol_dedup() {
                  R"([{"connector": "HTTP", "port": 8080}, {"connector": "RTMP", "port": 1936},
                      {"connector": "HTTP", "port": 8081}])");
   // Updating into a copy of an existing entry: the de-duplicator keeps the first.
-  f.run(R"({"updateprotocol": [{"connector": "HTTP", "port": 8081}, {"connector": "HTTP", "port": 8080}]})");
+  f.run(
+      R"({"updateprotocol": [{"connector": "HTTP", "port": 8081}, {"connector": "HTTP", "port": 8080}]})");
   assert_json_eq(t::member(f.ctl->config.config(), "protocols"),
                  R"([{"connector": "HTTP", "port": 8080}, {"connector": "RTMP", "port": 1936}])");
   // No exact match: silently nothing.

@@ -23,8 +23,9 @@ void test_browse() {
   g_assert_true(g_file_set_contents(folder.file("file1.dtsc").c_str(), "x", 1, nullptr));
   g_assert_cmpint(g_mkdir(folder.file("folder1").c_str(), 0700), ==, 0);
   char *real = realpath(folder.path(), nullptr);
-  std::string expected = std::string(R"({"path": ")") + real +
-                         R"(", "files": ["file1.dtsc", "file2.mp3"], "subdirectories": ["folder1"]})";
+  std::string expected =
+      std::string(R"({"path": ")") + real +
+      R"(", "files": ["file1.dtsc", "file2.mp3"], "subdirectories": ["folder1"]})";
   free(real);
   // The path as a string, and as {"path": ...}; a relative path with ".." resolves.
   GRef<JsonObject> r = f.run(std::string(R"({"browse": ")") + folder.path() + "\"}");
@@ -87,14 +88,16 @@ void test_log_and_clearstatlogs() {
   GRef<JsonObject> r = f.run(R"({"log": true})");
   // Oldest first; [unix time, "KIND", "message"].
   assert_json_eq(t::member(r.get(), "log"),
-                 (R"([[)" + std::to_string(json_array_get_int_element(
-                                json_array_get_array_element(t::array_member(r.get(), "log"), 0), 0)) +
+                 (R"([[)" +
+                  std::to_string(json_array_get_int_element(
+                      json_array_get_array_element(t::array_member(r.get(), "log"), 0), 0)) +
                   R"(, "INFO", "first line"], [)" +
                   std::to_string(json_array_get_int_element(
                       json_array_get_array_element(t::array_member(r.get(), "log"), 1), 0)) +
                   R"(, "WARN", "second line"]])")
                      .c_str());
-  gint64 t0 = json_array_get_int_element(json_array_get_array_element(t::array_member(r.get(), "log"), 0), 0);
+  gint64 t0 = json_array_get_int_element(
+      json_array_get_array_element(t::array_member(r.get(), "log"), 0), 0);
   g_assert_cmpint(ABS(t0 - now_s()), <=, 2);
 
   // A log answer given with clearstatlogs shows the log from before the truncation...
@@ -215,17 +218,24 @@ void test_clients_shape() {
   g_assert_cmpint(json_int_or(c, "time", 0), ==, 1234567);
   assert_json_eq(t::member(c, "fields"), R"(["stream", "host"])");
   g_assert_cmpuint(json_array_get_length(t::array_member(c, "data")), ==, 3);
-  r = f.run(R"({"clients": {"streams": ["streama"], "fields": ["host", "position", "down", "up"]}})");
-  assert_json_eq(t::member(t::object_member(r.get(), "clients"), "data"), R"([["192.0.2.1", 12, 5000, 100]])");
+  r = f.run(
+      R"({"clients": {"streams": ["streama"], "fields": ["host", "position", "down", "up"]}})");
+  assert_json_eq(t::member(t::object_member(r.get(), "clients"), "data"),
+                 R"([["192.0.2.1", 12, 5000, 100]])");
 
   // Several requests at once: an array of answers in request order.
-  r = f.run(R"({"clients": [{"streams": ["streamb"]}, {"protocols": ["RTMP"], "fields": ["protocol"]}, {}]})");
+  r = f.run(
+      R"({"clients": [{"streams": ["streamb"]}, {"protocols": ["RTMP"], "fields": ["protocol"]}, {}]})");
   JsonArray *answers = t::array_member(r.get(), "clients");
   g_assert_cmpuint(json_array_get_length(answers), ==, 3);
   JsonObject *second = json_array_get_object_element(answers, 1);
   assert_json_eq(t::member(second, "data"), R"([["RTMP"]])");
-  g_assert_cmpuint(json_array_get_length(t::array_member(json_array_get_object_element(answers, 0), "data")), ==, 1);
-  g_assert_cmpuint(json_array_get_length(t::array_member(json_array_get_object_element(answers, 2), "data")), ==, 3);
+  g_assert_cmpuint(
+      json_array_get_length(t::array_member(json_array_get_object_element(answers, 0), "data")), ==,
+      1);
+  g_assert_cmpuint(
+      json_array_get_length(t::array_member(json_array_get_object_element(answers, 2), "data")), ==,
+      3);
 }
 
 void test_totals_shape() {
@@ -246,7 +256,8 @@ void test_totals_shape() {
   g_assert_cmpint(json_int_or(tot, "start", 0), ==, now - 30);
   g_assert_cmpint(json_int_or(tot, "end", 0), ==, now - 18);
   assert_json_eq(t::member(tot, "fields"), R"(["clients", "downbps", "upbps"])");
-  assert_json_eq(t::member(tot, "data"), R"([[1, 0, 0], [1, 0, 0], [2, 0, 0], [2, 0, 0], [2, 0, 0]])");
+  assert_json_eq(t::member(tot, "data"),
+                 R"([[1, 0, 0], [1, 0, 0], [2, 0, 0], [2, 0, 0], [2, 0, 0]])");
   // The intervals describe every point: counts add up to the data and the steps span start..end.
   JsonArray *interval = t::array_member(tot, "interval");
   gint64 points = 0, span = 0;

@@ -12,10 +12,12 @@ namespace {
 
 // Computed by hand (python3 hashlib) for the manual's formula MD5(MD5("secret") + challenge).
 constexpr const char *kSecretMd5 = "5ebe2294ecd0e0f08eab7690d2a6ee69";
-constexpr const char *kLoginFor1234 = "56f8db1097bc99a28926a9f93097d134";  // challenge 1234567890abcdef
+constexpr const char *kLoginFor1234 =
+    "56f8db1097bc99a28926a9f93097d134";  // challenge 1234567890abcdef
 
 std::string md5(const std::string &s) {
-  gchar *sum = g_compute_checksum_for_string(G_CHECKSUM_MD5, s.data(), static_cast<gssize>(s.size()));
+  gchar *sum =
+      g_compute_checksum_for_string(G_CHECKSUM_MD5, s.data(), static_cast<gssize>(s.size()));
   std::string out = sum;
   g_free(sum);
   return out;
@@ -24,8 +26,7 @@ std::string md5(const std::string &s) {
 void test_md5_vectors() {
   assert_string_eq(Auth::md5_hex(""), "d41d8cd98f00b204e9800998ecf8427e");
   assert_string_eq(Auth::md5_hex("secret"), kSecretMd5);
-  assert_string_eq(Auth::md5_hex(std::string(kSecretMd5) + "1234567890abcdef"),
-                  kLoginFor1234);
+  assert_string_eq(Auth::md5_hex(std::string(kSecretMd5) + "1234567890abcdef"), kLoginFor1234);
 }
 
 void test_first_account() {

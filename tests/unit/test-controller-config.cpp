@@ -17,7 +17,8 @@ namespace {
 
 void write_file(const std::string &path, const std::string &text) {
   GError *error = nullptr;
-  g_assert_true(g_file_set_contents(path.c_str(), text.data(), static_cast<gssize>(text.size()), &error));
+  g_assert_true(
+      g_file_set_contents(path.c_str(), text.data(), static_cast<gssize>(text.size()), &error));
   g_assert_no_error(error);
 }
 
@@ -234,7 +235,8 @@ void test_save_failure_keeps_old_file() {
   g_assert_true(config.load(path, &error));
   for (int i = 0; i < 200; i++) {
     JsonObject *s = json_object_new();
-    json_object_set_string_member(s, "source", "/media/a-rather-long-file-name-to-fill-the-disk.mp4");
+    json_object_set_string_member(s, "source",
+                                  "/media/a-rather-long-file-name-to-fill-the-disk.mp4");
     json_object_set_object_member(config.streams(), ("new" + std::to_string(i)).c_str(), s);
   }
   // The file size limit makes the write fail part way, as a full disk would (root ignores
@@ -291,7 +293,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/controller/config/wrong-type-position", test_wrong_type_position);
   g_test_add_func("/controller/config/unknown-keys-written-back", test_unknown_keys_written_back);
   g_test_add_func("/controller/config/save-complete-and-private", test_save_complete_and_private);
-  g_test_add_func("/controller/config/save-failure-keeps-old-file", test_save_failure_keeps_old_file);
+  g_test_add_func("/controller/config/save-failure-keeps-old-file",
+                  test_save_failure_keeps_old_file);
   g_test_add_func("/controller/config/json-depth", test_json_depth);
   return g_test_run();
 }
