@@ -6,6 +6,7 @@
 #include "servers/srt-listener.h"
 #include "servers/ts-listener.h"
 #include "servers/rtmp-server.h"
+#include "servers/rtsp-server.h"
 
 namespace estuary {
 
@@ -53,6 +54,9 @@ void Controller::register_listeners() {
   });
   protocols.register_factory("RTMP", [this](JsonObject *settings, GError **error) {
     return make_rtmp_listener(media.directory(), settings, error);
+  });
+  protocols.register_factory("RTSP", [this](JsonObject *settings, GError **error) {
+    return make_rtsp_listener(media.directory(), settings, error);
   });
 }
 

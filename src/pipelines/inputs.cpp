@@ -7,6 +7,7 @@
 #include "pipelines/input-folder.h"
 #include "pipelines/input-gst.h"
 #include "pipelines/input-network.h"
+#include "pipelines/input-rtsp.h"
 #include "pipelines/input-subtitle.h"
 
 namespace estuary {
@@ -119,6 +120,17 @@ std::vector<InputDescriptor> make_registry() {
                               "Annex B H.264 from a command's standard output: h264-exec:COMMAND "
                               "(no shell; restarted when it exits).",
                               {"h264-exec:*"}, {{{"H264"}}}, input_exec_build));
+
+  InputDescriptor rtsp;
+  rtsp.name = "RTSP";
+  rtsp.desc = "Live input pulled from an RTSP server or camera: rtsp://host[:port]/path";
+  rtsp.source_match = {"rtsp://*"};
+  rtsp.priority = 9;
+  rtsp.codecs = {{{"H264", "HEVC", "VP8", "VP9"}, {"AAC", "MP3", "opus", "AC3"}}};
+  rtsp.optional = {kBufferParam, kDebugParam};
+  rtsp.live = true;
+  rtsp.build = input_rtsp_build;
+  inputs.push_back(std::move(rtsp));
   return inputs;
 }
 
