@@ -51,8 +51,10 @@ class ExecRunner : public std::enable_shared_from_this<ExecRunner> {
     }
     g_cancellable_cancel(cancel_.get());
     if (!thread_.joinable()) return;
-    if (thread_.get_id() == std::this_thread::get_id()) thread_.detach();
-    else thread_.join();
+    if (thread_.get_id() == std::this_thread::get_id())
+      thread_.detach();
+    else
+      thread_.join();
   }
 
  private:
@@ -63,15 +65,17 @@ class ExecRunner : public std::enable_shared_from_this<ExecRunner> {
 
   // Posts an error from the appsrc so the stream fails (and always_on retries it).
   void fail(const GError *error) {
-    GRef<GstElement> src = GRef<GstElement>::adopt(static_cast<GstElement *>(g_weak_ref_get(&appsrc_)));
+    GRef<GstElement> src =
+        GRef<GstElement>::adopt(static_cast<GstElement *>(g_weak_ref_get(&appsrc_)));
     if (!src) return;
-    gst_element_post_message(src.get(), gst_message_new_error(GST_OBJECT(src.get()),
-                                                              const_cast<GError *>(error),
-                                                              argv_[0].c_str()));
+    gst_element_post_message(
+        src.get(), gst_message_new_error(GST_OBJECT(src.get()), const_cast<GError *>(error),
+                                         argv_[0].c_str()));
   }
 
   bool push(const guint8 *data, gsize size) {
-    GRef<GstElement> src = GRef<GstElement>::adopt(static_cast<GstElement *>(g_weak_ref_get(&appsrc_)));
+    GRef<GstElement> src =
+        GRef<GstElement>::adopt(static_cast<GstElement *>(g_weak_ref_get(&appsrc_)));
     if (!src) return false;
     GstBuffer *buf = gst_buffer_new_memdup(data, size);
     // FLUSHING while the pipeline stops: keep draining the process until it is told to go.
@@ -115,12 +119,12 @@ class ExecRunner : public std::enable_shared_from_this<ExecRunner> {
     guint runs = 0;
     while (!stopping()) {
       GError *error = nullptr;
-      GRef<GSubprocess> process = GRef<GSubprocess>::adopt(g_subprocess_newv(
-          argv.data(),
-          static_cast<GSubprocessFlags>(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDIN_INHERIT |
-                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE),
-          &error));
+      GRef<GSubprocess> process = GRef<GSubprocess>::adopt(
+          g_subprocess_newv(argv.data(),
+                            static_cast<GSubprocessFlags>(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                          G_SUBPROCESS_FLAGS_STDIN_INHERIT |
+                                                          G_SUBPROCESS_FLAGS_STDERR_SILENCE),
+                            &error));
       if (!process) {
         GST_WARNING("stream %s: cannot run '%s': %s", stream_.c_str(), argv_[0].c_str(),
                     error->message);
@@ -194,11 +198,11 @@ GstElement *input_exec_build(const InputDescriptor &input, std::string_view sour
                              std::string_view stream_name, GError **error) {
   size_t colon = source.find(':');
   std::string_view scheme = source.substr(0, colon);
-  std::vector<std::string> argv =
-      colon == std::string_view::npos ? std::vector<std::string>()
+  std::vector<std::string> argv = colon == std::string_view::npos
+                                      ? std::vector<std::string>()
                                       : split_exec_command(source.substr(colon + 1));
-  const bool ts = g_ascii_strncasecmp(scheme.data(), "ts-exec", scheme.size()) == 0 &&
-                  scheme.size() == 7;
+  const bool ts =
+      g_ascii_strncasecmp(scheme.data(), "ts-exec", scheme.size()) == 0 && scheme.size() == 7;
   if (argv.empty()) {
     g_set_error(error, ESTUARY_INPUT_ERROR, INPUT_ERROR_INVALID, "'%.*s' has no command",
                 static_cast<int>(source.size()), source.data());
@@ -210,15 +214,15 @@ GstElement *input_exec_build(const InputDescriptor &input, std::string_view sour
     g_set_error(error, ESTUARY_INPUT_ERROR, INPUT_ERROR_UNSUPPORTED, "appsrc is not installed");
     return nullptr;
   }
-  GRef<GstCaps> caps = GRef<GstCaps>::adopt(gst_caps_from_string(
-      ts ? "video/mpegts, systemstream=(boolean)true"
-         : "video/x-h264, stream-format=(string)byte-stream"));
+  GRef<GstCaps> caps = GRef<GstCaps>::adopt(
+      gst_caps_from_string(ts ? "video/mpegts, systemstream=(boolean)true"
+                              : "video/x-h264, stream-format=(string)byte-stream"));
   // H.264 elementary streams carry no time: buffers are stamped as they arrive.
   g_object_set(src, "caps", caps.get(), "is-live", TRUE, "format",
                ts ? GST_FORMAT_BYTES : GST_FORMAT_TIME, "do-timestamp", ts ? FALSE : TRUE,
                "max-bytes", static_cast<guint64>(8 * 1024 * 1024), "block", FALSE, nullptr);
-  auto *handle = new RunnerHandle{
-      std::make_shared<ExecRunner>(argv, std::string(stream_name), src)};
+  auto *handle =
+      new RunnerHandle{std::make_shared<ExecRunner>(argv, std::string(stream_name), src)};
   g_object_set_data_full(G_OBJECT(src), "estuary-exec-runner", handle, [](gpointer p) {
     auto *h = static_cast<RunnerHandle *>(p);
     h->runner->stop();

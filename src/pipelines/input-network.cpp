@@ -50,7 +50,8 @@ std::string interface_name(const std::string &ip) {
     if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
       continue;
     gsize len = i->ifa_addr->sa_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
-    GRef<GSocketAddress> sa = GRef<GSocketAddress>::adopt(g_socket_address_new_from_native(i->ifa_addr, len));
+    GRef<GSocketAddress> sa =
+        GRef<GSocketAddress>::adopt(g_socket_address_new_from_native(i->ifa_addr, len));
     if (sa && G_IS_INET_SOCKET_ADDRESS(sa.get()) &&
         g_inet_address_equal(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(sa.get())),
                              wanted.get())) {
@@ -77,7 +78,8 @@ void on_hls_pad(GstElement *demux, GstPad *pad, gpointer bin) {
     return;
   }
   GRef<GstPad> peer = GRef<GstPad>::adopt(gst_pad_get_peer(pad));
-  GRef<GstElement> parser = GRef<GstElement>::adopt(peer ? gst_pad_get_parent_element(peer.get()) : nullptr);
+  GRef<GstElement> parser =
+      GRef<GstElement>::adopt(peer ? gst_pad_get_parent_element(peer.get()) : nullptr);
   if (parser) gst_element_sync_state_with_parent(parser.get());
 }
 
@@ -119,12 +121,13 @@ GstElement *input_tsudp_build(const InputDescriptor &input, std::string_view sou
                "buffer-size", 4 * 1024 * 1024, "reuse", TRUE, nullptr);
   if (url->multicast() && !url->interfaces.empty()) {
     std::string names;
-    for (const std::string &i : url->interfaces) names += (names.empty() ? "" : ",") + interface_name(i);
+    for (const std::string &i : url->interfaces)
+      names += (names.empty() ? "" : ",") + interface_name(i);
     g_object_set(src, "multicast-iface", names.c_str(), nullptr);
   }
-  return source_bin(src, stream_name, input,
-                    address + ":" + std::to_string(url->port) + (url->multicast() ? " (multicast)" : ""),
-                    error);
+  return source_bin(
+      src, stream_name, input,
+      address + ":" + std::to_string(url->port) + (url->multicast() ? " (multicast)" : ""), error);
 }
 
 GstElement *input_httpts_build(const InputDescriptor &input, std::string_view source,

@@ -59,7 +59,8 @@ gssize SrtConnection::read(guint8 *buf, gsize size, int timeout_ms) {
     read_timeout_ms_ = timeout_ms;
   }
   // Live mode hands out one message (at most 1316 bytes) per call, whatever `size` is.
-  int n = srt_recvmsg(socket_, reinterpret_cast<char *>(buf), static_cast<int>(MIN(size, G_MAXINT)));
+  int n =
+      srt_recvmsg(socket_, reinterpret_cast<char *>(buf), static_cast<int>(MIN(size, G_MAXINT)));
   if (n > 0) return n;
   if (n == SRT_ERROR) {
     int code = srt_getlasterror(nullptr);

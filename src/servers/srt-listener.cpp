@@ -28,7 +28,7 @@ constexpr int kBacklog = 64;
 // debug: 1.5 warns on every receive timeout, which the connection threads use to poll.
 void on_srt_log(void *, int level, const char *file, int line, const char *area,
                 const char *message) {
-  GstDebugLevel gst_level = level <= LOG_ERR ? GST_LEVEL_WARNING
+  GstDebugLevel gst_level = level <= LOG_ERR       ? GST_LEVEL_WARNING
                             : level == LOG_WARNING ? GST_LEVEL_DEBUG
                                                    : GST_LEVEL_LOG;
   GST_CAT_LEVEL_LOG(estuary_srt_debug, gst_level, nullptr, "libsrt %s: %s", area ? area : "",
@@ -59,8 +59,10 @@ gint64 port_setting(JsonObject *settings, gint64 fallback) {
   JsonNode *n = settings ? json_object_get_member(settings, "port") : nullptr;
   if (!n || !JSON_NODE_HOLDS_VALUE(n)) return fallback;
   if (json_node_get_value_type(n) == G_TYPE_INT64) return json_node_get_int(n);
-  if (json_node_get_value_type(n) == G_TYPE_DOUBLE) return static_cast<gint64>(json_node_get_double(n));
-  if (json_node_get_value_type(n) == G_TYPE_STRING) return g_ascii_strtoll(json_node_get_string(n), nullptr, 10);
+  if (json_node_get_value_type(n) == G_TYPE_DOUBLE)
+    return static_cast<gint64>(json_node_get_double(n));
+  if (json_node_get_value_type(n) == G_TYPE_STRING)
+    return g_ascii_strtoll(json_node_get_string(n), nullptr, 10);
   return fallback;
 }
 
@@ -157,8 +159,12 @@ bool SrtListener::start(const std::string &interface, gint64 port, GError **erro
 int SrtListener::on_listen(void *, SRTSOCKET socket, int hs_version, const sockaddr *,
                            const char *streamid) {
   if (hs_version < 5 || !streamid || !parse_srt_streamid(streamid)) {
-    GST_INFO("SRT caller refused: %s", hs_version < 5 ? "no streamid (SRT before 1.3)"
-                                                      : "missing or malformed streamid");
+    // The id is the caller's text: logged escaped and cut short.
+    GCharPtr shown(
+        g_strescape(streamid ? std::string(streamid).substr(0, 80).c_str() : "", nullptr));
+    GST_INFO("SRT caller refused: %s '%s'",
+             hs_version < 5 ? "no streamid (SRT before 1.3)" : "missing or malformed streamid",
+             shown.get());
     srt_setrejectreason(socket, SRT_REJX_BAD_REQUEST);
     return -1;
   }
@@ -229,7 +235,8 @@ SrtListener::~SrtListener() {
 std::unique_ptr<Listener> make_srt_listener(StreamDirectory &streams, JsonObject *settings,
                                             GError **error) {
   ensure_srt();
-  auto listener = std::make_unique<SrtListener>(streams, string_setting(settings, "passphrase", ""));
+  auto listener =
+      std::make_unique<SrtListener>(streams, string_setting(settings, "passphrase", ""));
   if (!listener->start(string_setting(settings, "interface", "0.0.0.0"),
                        port_setting(settings, 8889), error)) {
     g_prefix_error(error, "TSSRT: ");

@@ -30,8 +30,10 @@ gint64 port_setting(JsonObject *settings, gint64 fallback) {
   JsonNode *n = settings ? json_object_get_member(settings, "port") : nullptr;
   if (!n || !JSON_NODE_HOLDS_VALUE(n)) return fallback;
   if (json_node_get_value_type(n) == G_TYPE_INT64) return json_node_get_int(n);
-  if (json_node_get_value_type(n) == G_TYPE_DOUBLE) return static_cast<gint64>(json_node_get_double(n));
-  if (json_node_get_value_type(n) == G_TYPE_STRING) return g_ascii_strtoll(json_node_get_string(n), nullptr, 10);
+  if (json_node_get_value_type(n) == G_TYPE_DOUBLE)
+    return static_cast<gint64>(json_node_get_double(n));
+  if (json_node_get_value_type(n) == G_TYPE_STRING)
+    return g_ascii_strtoll(json_node_get_string(n), nullptr, 10);
   return fallback;
 }
 
@@ -59,8 +61,10 @@ class TcpConnection : public ByteTransport {
     TsSessionContext ctx{streams_, *this, "TS", estuary_ts_debug, stopping_};
     std::vector<guint8> first;
     if (!stream_.empty() && ts_sniff_publisher(ctx, kSniffMs, &first)) {
-      if (first.empty()) ts_play(ctx, stream_);
-      else ts_publish(ctx, stream_, "", first);
+      if (first.empty())
+        ts_play(ctx, stream_);
+      else
+        ts_publish(ctx, stream_, "", first);
     }
     finished_.store(true);
   }
@@ -69,8 +73,9 @@ class TcpConnection : public ByteTransport {
   gssize read(guint8 *buf, gsize size, int timeout_ms) override {
     if (stopping_.load()) return -1;
     GError *error = nullptr;
-    if (!g_socket_condition_timed_wait(socket_.get(), G_IO_IN, static_cast<gint64>(timeout_ms) * 1000,
-                                       cancel_.get(), &error)) {
+    if (!g_socket_condition_timed_wait(socket_.get(), G_IO_IN,
+                                       static_cast<gint64>(timeout_ms) * 1000, cancel_.get(),
+                                       &error)) {
       bool timed_out = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
       g_clear_error(&error);
       return timed_out ? 0 : -1;
@@ -95,7 +100,8 @@ class TcpConnection : public ByteTransport {
 
   bool alive() override {
     if (stopping_.load()) return false;
-    GIOCondition c = g_socket_condition_check(socket_.get(), static_cast<GIOCondition>(G_IO_HUP | G_IO_ERR));
+    GIOCondition c =
+        g_socket_condition_check(socket_.get(), static_cast<GIOCondition>(G_IO_HUP | G_IO_ERR));
     return (c & (G_IO_HUP | G_IO_ERR)) == 0;
   }
 
@@ -119,7 +125,8 @@ class TcpConnection : public ByteTransport {
 class TsListener : public Listener {
  public:
   TsListener(StreamDirectory &streams, std::string stream)
-      : streams_(streams), stream_(std::move(stream)),
+      : streams_(streams),
+        stream_(std::move(stream)),
         cancel_(GRef<GCancellable>::adopt(g_cancellable_new())) {}
   ~TsListener() override;
   bool start(const std::string &interface, gint64 port, GError **error);
@@ -176,7 +183,8 @@ bool TsListener::start(const std::string &interface, gint64 port, GError **error
 void TsListener::accept_loop() {
   while (!g_cancellable_is_cancelled(cancel_.get())) {
     GError *error = nullptr;
-    GRef<GSocket> client = GRef<GSocket>::adopt(g_socket_accept(socket_.get(), cancel_.get(), &error));
+    GRef<GSocket> client =
+        GRef<GSocket>::adopt(g_socket_accept(socket_.get(), cancel_.get(), &error));
     reap(false);
     if (!client) {
       bool cancelled = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);

@@ -34,8 +34,8 @@ bool iterate_until(GMainContext *context, Done done, const std::atomic<bool> &st
                    gint64 deadline_us) {
   // A periodic tick so the blocking iteration returns to check `stopping` and the deadline.
   GRef<GSource> tick = GRef<GSource>::adopt(g_timeout_source_new(kPollMs));
-  g_source_set_callback(tick.get(), [](gpointer) -> gboolean { return G_SOURCE_CONTINUE; }, nullptr,
-                        nullptr);
+  g_source_set_callback(
+      tick.get(), [](gpointer) -> gboolean { return G_SOURCE_CONTINUE; }, nullptr, nullptr);
   g_source_attach(tick.get(), context);
   while (!done() && !stopping.load() && g_get_monotonic_time() < deadline_us) {
     g_main_context_iteration(context, TRUE);
@@ -94,10 +94,11 @@ bool ts_publish(TsSessionContext &ctx, const std::string &stream, const std::str
                             reply->error = error;
                             reply->done = true;
                           });
-  if (!iterate_until(context.get(), [&] { return reply->done; }, ctx.stopping,
-                     g_get_monotonic_time() + kAcceptWaitUs)) {
-    GST_INFO("%s: %s push from %s: no answer from the stream", stream.c_str(),
-             ctx.protocol.c_str(), t.peer().c_str());
+  if (!iterate_until(
+          context.get(), [&] { return reply->done; }, ctx.stopping,
+          g_get_monotonic_time() + kAcceptWaitUs)) {
+    GST_INFO("%s: %s push from %s: no answer from the stream", stream.c_str(), ctx.protocol.c_str(),
+             t.peer().c_str());
     return false;
   }
   std::shared_ptr<PushFeed> feed = reply->value;
@@ -108,8 +109,8 @@ bool ts_publish(TsSessionContext &ctx, const std::string &stream, const std::str
     return false;
   }
   GST_INFO("%s: %s push from %s accepted", stream.c_str(), ctx.protocol.c_str(), t.peer().c_str());
-  std::shared_ptr<guint64> session = ctx.streams.session_open(
-      ViewerReport{t.peer(), sanitize_stream_name(stream), ctx.protocol});
+  std::shared_ptr<guint64> session =
+      ctx.streams.session_open(ViewerReport{t.peer(), sanitize_stream_name(stream), ctx.protocol});
   guint64 received = first.size();
   bool open = first.empty() || feed->write(first.data(), first.size());
   std::vector<guint8> buf(kReadSize);
@@ -157,8 +158,9 @@ bool ts_play(TsSessionContext &ctx, const std::string &requested) {
                         reply->error = error;
                         reply->done = true;
                       });
-  iterate_until(context.get(), [&] { return reply->done; }, ctx.stopping,
-                g_get_monotonic_time() + (kPlayWaitMs + 1000) * 1000);
+  iterate_until(
+      context.get(), [&] { return reply->done; }, ctx.stopping,
+      g_get_monotonic_time() + (kPlayWaitMs + 1000) * 1000);
   std::shared_ptr<LiveStream> live = reply->value;
   if (!live) {
     GST_INFO("%s: %s viewer %s: %s", stream.c_str(), ctx.protocol.c_str(), t.peer().c_str(),
@@ -171,8 +173,8 @@ bool ts_play(TsSessionContext &ctx, const std::string &requested) {
     return false;
   }
   std::string reason;
-  std::shared_ptr<Fanout> fanout = live->outputs().progressive(OutputFormat::kTS, TrackRequest{},
-                                                               &reason);
+  std::shared_ptr<Fanout> fanout =
+      live->outputs().progressive(OutputFormat::kTS, TrackRequest{}, &reason);
   if (!fanout) {
     GST_INFO("%s: %s viewer %s: no TS output: %s", stream.c_str(), ctx.protocol.c_str(),
              t.peer().c_str(), reason.c_str());

@@ -21,8 +21,8 @@ constexpr const char *kTsPushCaps = "video/mpegts, systemstream=(boolean)true";
 struct TsSessionContext {
   StreamDirectory &streams;
   ByteTransport &transport;
-  std::string protocol;      // "TSSRT", "TS": sessions, push requests and logs
-  GstDebugCategory *debug;   // the server's category (estuary-tssrt, estuary-ts)
+  std::string protocol;     // "TSSRT", "TS": sessions, push requests and logs
+  GstDebugCategory *debug;  // the server's category (estuary-tssrt, estuary-ts)
   const std::atomic<bool> &stopping;
 };
 

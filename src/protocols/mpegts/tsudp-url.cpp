@@ -25,7 +25,8 @@ bool TsUdpUrl::multicast() const {
   }
   int first = 0;
   size_t i = 0;
-  for (; i < host.size() && i < 3 && g_ascii_isdigit(host[i]); i++) first = first * 10 + (host[i] - '0');
+  for (; i < host.size() && i < 3 && g_ascii_isdigit(host[i]); i++)
+    first = first * 10 + (host[i] - '0');
   return i > 0 && i < host.size() && host[i] == '.' && first >= 224 && first <= 239;
 }
 

@@ -23,10 +23,14 @@ std::optional<SrtStreamId> parse_srt_streamid(std::string_view id) {
     if (key == "r") {
       out.resource = std::string(value);
     } else if (key == "m") {
-      if (value == "request") out.mode = SrtStreamId::Mode::kRequest;
-      else if (value == "publish") out.mode = SrtStreamId::Mode::kPublish;
-      else if (value == "bidirectional") out.mode = SrtStreamId::Mode::kBidirectional;
-      else return std::nullopt;
+      if (value == "request")
+        out.mode = SrtStreamId::Mode::kRequest;
+      else if (value == "publish")
+        out.mode = SrtStreamId::Mode::kPublish;
+      else if (value == "bidirectional")
+        out.mode = SrtStreamId::Mode::kBidirectional;
+      else
+        return std::nullopt;
     } else if (key == "u") {
       out.user = std::string(value);
     } else if (key == "s") {
