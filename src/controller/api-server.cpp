@@ -115,7 +115,14 @@ bool ApiServer::listen(const std::string &interface, guint16 port, GError **erro
     return false;
   }
   GRef<GSocketAddress> sa = GRef<GSocketAddress>::adopt(g_inet_socket_address_new(addr.get(), port));
-  if (!soup_server_listen(server_.get(), sa.get(), static_cast<SoupServerListenOptions>(0), error)) {
+  // Our own socket, for a listen backlog that survives bursts of clients (GLib's default is 10).
+  GRef<GSocket> socket = GRef<GSocket>::adopt(g_socket_new(
+      g_inet_address_get_family(addr.get()), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error));
+  if (!socket) return false;
+  g_socket_set_listen_backlog(socket.get(), kListenBacklog);
+  if (!g_socket_bind(socket.get(), sa.get(), TRUE, error) || !g_socket_listen(socket.get(), error) ||
+      !soup_server_listen_socket(server_.get(), socket.get(), static_cast<SoupServerListenOptions>(0),
+                                 error)) {
     g_prefix_error(error, "API on %s:%u: ", interface.c_str(), port);
     return false;
   }

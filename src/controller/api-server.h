@@ -18,6 +18,7 @@ class ApiServer {
   static constexpr goffset kMaxBodyBytes = 4 * 1024 * 1024;
   // Failed logins after which a connection is closed.
   static constexpr int kMaxLoginFailures = 4;
+  static constexpr int kListenBacklog = 1024;
 
   explicit ApiServer(Controller &ctl);
   ~ApiServer();

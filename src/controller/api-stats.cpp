@@ -79,7 +79,8 @@ void api_active_streams(ApiCall &call, JsonNode *arg) {
 
 void api_stats_streams(ApiCall &call, JsonNode *arg) {
   std::set<std::string> names = call.ctl.sessions.streams_with_stats();
-  for (const auto &n : call.ctl.streams.active_names()) names.insert(n);
+  // Streams seen since start count too, so an offline stream's reason can be read.
+  for (const auto &n : call.ctl.streams.all_names()) names.insert(n);
   answer_stream_list(call, "stats_streams", arg, std::vector<std::string>(names.begin(), names.end()));
 }
 

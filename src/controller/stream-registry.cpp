@@ -31,12 +31,17 @@ void StreamRegistry::set_times(const std::string &name, gint64 firstms, gint64 l
   it->second.live = live;
 }
 
-void StreamRegistry::remove(const std::string &name) { streams_.erase(name); }
 
 std::vector<std::string> StreamRegistry::active_names() const {
   std::vector<std::string> out;
   for (const auto &[name, s] : streams_)
     if (s.state != StreamState::kOffline) out.push_back(name);
+  return out;
+}
+
+std::vector<std::string> StreamRegistry::all_names() const {
+  std::vector<std::string> out;
+  for (const auto &[name, s] : streams_) out.push_back(name);
   return out;
 }
 

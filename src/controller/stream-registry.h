@@ -28,11 +28,11 @@ class StreamRegistry {
   // Records a state change; logs it with the reason.
   void set_state(const std::string &name, StreamState state, const std::string &reason);
   void set_times(const std::string &name, gint64 firstms, gint64 lastms, bool live);
-  // Forgets a stream that went offline.
-  void remove(const std::string &name);
 
   // Streams not offline, sorted by name.
   std::vector<std::string> active_names() const;
+  // Every stream seen since start, offline ones included (their last reason is kept).
+  std::vector<std::string> all_names() const;
   // Null when the stream is unknown. Transfer none; valid until the next change.
   const StreamStatus *find(const std::string &name) const;
 

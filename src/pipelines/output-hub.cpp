@@ -95,6 +95,8 @@ struct OutputBranchState {
     while (!stopping) {
       BufferReader::Status st = reader->next(&item);
       if (st == BufferReader::Status::kItem) {
+        if (item.discont && segmenter)
+          segmenter->discontinuity_at(GST_BUFFER_DTS_OR_PTS(item.buffer.get()));
         branch->push(item.track_id, item.buffer.release());
         continue;
       }

@@ -40,6 +40,17 @@ void TsSegmenter::on_buffer(GstBuffer *buf) {
   const GstClockTime ts = GST_BUFFER_DTS_OR_PTS(buf);
   if (pending_.empty() && !start_point) return;  // wait for the first keyframe
 
+  // Muxer output times can lead their input slightly; 100 ms of slack keeps the cut at the
+  // resumed source's first keyframe rather than the one before it.
+  const GstClockTime disc = discont_at_.load();
+  if (GST_CLOCK_TIME_IS_VALID(disc) && start_point && GST_CLOCK_TIME_IS_VALID(ts) &&
+      ts + 100 * GST_MSECOND >= disc) {
+    discont_at_ = GST_CLOCK_TIME_NONE;
+    if (!pending_.empty()) close_segment(ts);
+    store_->mark_discontinuity();
+    GST_INFO("source resumed at %" GST_TIME_FORMAT ": discontinuity", GST_TIME_ARGS(ts));
+  }
+
   if (GST_CLOCK_TIME_IS_VALID(ts) && GST_CLOCK_TIME_IS_VALID(last_ts_) && !pending_.empty()) {
     const bool jumped = ts + GST_SECOND < last_ts_ || ts > last_ts_ + kMaxJump;
     if (jumped) {
@@ -90,6 +101,8 @@ void TsSegmenter::close_segment(GstClockTime end) {
   pending_.clear();
   seg_start_ = GST_CLOCK_TIME_NONE;
 }
+
+void TsSegmenter::discontinuity_at(GstClockTime ts) { discont_at_ = ts; }
 
 void TsSegmenter::finish(bool end_store) {
   if (GST_CLOCK_TIME_IS_VALID(last_ts_))

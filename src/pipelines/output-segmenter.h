@@ -9,6 +9,8 @@
 // Not thread-safe: fed from the branch's streaming thread (via sink()).
 #pragma once
 
+#include <atomic>
+
 #include <gst/gst.h>
 
 #include <cstdint>
@@ -25,6 +27,10 @@ class TsSegmenter {
  public:
   explicit TsSegmenter(std::shared_ptr<SegmentStore> store, uint64_t target_ms = 2000);
 
+  // The source resumed at stream time `ts` (estbuffer's discont): the first start point at or
+  // after it begins a new segment flagged EXT-X-DISCONTINUITY, whether timestamps jumped or not.
+  // Thread-safe: called by the thread feeding the branch.
+  void discontinuity_at(GstClockTime ts);
   void on_headers(const std::vector<GstBuffer *> &headers);  // transfer none
   void on_buffer(GstBuffer *buf);                            // transfer none
   // Closes the segment in progress; with `end_store` also ends the store (#EXT-X-ENDLIST).
@@ -44,6 +50,7 @@ class TsSegmenter {
   GstClockTime seg_start_ = GST_CLOCK_TIME_NONE;
   GstClockTime last_ts_ = GST_CLOCK_TIME_NONE;
   GstClockTime last_step_ = 0;  // last timestamp increment, to estimate the final duration
+  std::atomic<GstClockTime> discont_at_{GST_CLOCK_TIME_NONE};  // set by the feeding thread
 };
 
 // A sink that hands every callback to both `a` and `b` (e.g. a Fanout and a TsSegmenter).

@@ -12,6 +12,8 @@ namespace estuary {
 
 namespace {
 
+constexpr gint64 kSilentTrackWaitUs = 3 * G_USEC_PER_SEC;
+
 void ensure_debug() {
   static gsize once = 0;
   if (g_once_init_enter(&once)) {
@@ -98,6 +100,7 @@ void StreamPipeline::attach_input(GstElement *input) {
   }
   input_ = GRef<GstElement>::ref(input);
   g_signal_connect(input, "pad-added", G_CALLBACK(on_pad_added), this);
+  g_signal_connect(input, "no-more-pads", G_CALLBACK(on_no_more_pads), this);
   gst_bin_add(GST_BIN(pipeline_.get()), GST_ELEMENT(gst_object_ref(input)));
   gst_element_sync_state_with_parent(input);
 }
@@ -113,11 +116,17 @@ void StreamPipeline::on_pad_added(GstElement *, GstPad *pad, gpointer data) {
   GstPad *sink = gst_element_request_pad_simple(self->buffer_.get(), "sink_%u");
   if (!sink) return;
   GstPadLinkReturn r = gst_pad_link(pad, sink);
+  if (r == GST_PAD_LINK_OK) g_atomic_int_inc(&self->pads_linked_);
   if (r != GST_PAD_LINK_OK) {
     GST_WARNING("%s: cannot link %s to the buffer: %s", self->name_.c_str(), GST_PAD_NAME(pad),
                 gst_pad_link_get_name(r));
   }
   gst_object_unref(sink);
+}
+
+void StreamPipeline::on_no_more_pads(GstElement *, gpointer data) {
+  auto *self = static_cast<StreamPipeline *>(data);
+  g_atomic_int_set(&self->no_more_pads_, TRUE);
 }
 
 gboolean StreamPipeline::on_poll(gpointer data) {
@@ -127,10 +136,17 @@ gboolean StreamPipeline::on_poll(gpointer data) {
     return G_SOURCE_REMOVE;
   }
   StreamMeta meta = self->ring_->snapshot();
-  bool has_key = false;
-  for (const TrackMeta &t : meta.tracks) has_key = has_key || t.keys.keys > 0;
-  // VoD is ready once loaded enough to know all tracks (or loaded entirely).
-  if (has_key && (self->live_ || meta.ended || meta.tracks.size() > 0)) {
+  guint with_key = 0;
+  for (const TrackMeta &t : meta.tracks) with_key += t.keys.keys > 0 ? 1 : 0;
+  if (with_key == 0) return G_SOURCE_CONTINUE;
+  gint64 now = g_get_monotonic_time();
+  if (!self->first_key_us_) self->first_key_us_ = now;
+  // Ready when every track the input announced has a keyframe, or, should a track stay silent,
+  // a few seconds after the first one did.
+  bool all = g_atomic_int_get(&self->no_more_pads_) &&
+             meta.tracks.size() >= static_cast<guint>(g_atomic_int_get(&self->pads_linked_)) &&
+             with_key == meta.tracks.size();
+  if (all || meta.ended || now - self->first_key_us_ > kSilentTrackWaitUs) {
     self->ready_ = true;
     self->poll_ = 0;
     if (self->callbacks_.on_ready) self->callbacks_.on_ready();

@@ -51,6 +51,7 @@ class StreamPipeline {
   static gboolean on_bus(GstBus *, GstMessage *message, gpointer self);
   static gboolean on_poll(gpointer self);
   static void on_pad_added(GstElement *input, GstPad *pad, gpointer self);
+  static void on_no_more_pads(GstElement *input, gpointer self);
 
   std::string name_;
   GRef<GstElement> pipeline_;
@@ -60,6 +61,10 @@ class StreamPipeline {
   Callbacks callbacks_;
   bool live_ = true;
   bool ready_ = false;
+  // Readiness waits for every track, so outputs made early carry them all.
+  gint pads_linked_ = 0;  // atomic: pad-added runs on streaming threads
+  gint no_more_pads_ = 0;  // atomic, as a gboolean
+  gint64 first_key_us_ = 0;  // when the first track had a keyframe
   bool done_ = false;  // failed or ended was reported
   guint64 segment_ms_ = 1900;
   guint bus_watch_ = 0;

@@ -1,5 +1,7 @@
 #include "servers/http-output.h"
 
+#include "servers/server-thread.h"
+
 #include <libsoup/soup.h>
 
 #include <condition_variable>
@@ -220,16 +222,7 @@ HttpOutput::HttpOutput() = default;
 
 HttpOutput::~HttpOutput() {
   if (!thread_ || !thread_->thread) return;
-  // Quit from inside the loop: a g_main_loop_quit() that lands before the thread has entered
-  // g_main_loop_run() would be lost and the join below would never return.
-  g_main_context_invoke(
-      thread_->context.get(),
-      [](gpointer loop) -> gboolean {
-        g_main_loop_quit(static_cast<GMainLoop *>(loop));
-        return G_SOURCE_REMOVE;
-      },
-      thread_->loop.get());
-  g_thread_join(thread_->thread);
+  stop_server_thread(thread_->context.get(), thread_->loop.get(), thread_->thread);
   thread_->thread = nullptr;
 }
 

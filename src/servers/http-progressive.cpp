@@ -163,6 +163,18 @@ void ProgressiveViewer::pump() {
     for (size_t i = before; i < in_flight_.size(); i++) in_flight_bytes_ += in_flight_[i];
     appended = appended || in_flight_.size() > before;
   }
+  if (viewer_->closed() && viewer_->close_reason() != "end of stream") {
+    // Dropped for being too slow: its connection holds a full queue that will never drain, so
+    // cut it now rather than wait for the client.
+    GST_CAT_INFO(estuary_http_debug, "%s: %s viewer %s dropped: %s", stream_.c_str(),
+                 format_name(format_), http::remote_host(msg_.get()).c_str(),
+                 viewer_->close_reason().c_str());
+    completed_ = true;
+    if (GSocket *socket = soup_server_message_get_socket(msg_.get()))
+      g_socket_shutdown(socket, TRUE, TRUE, nullptr);
+    soup_server_message_unpause(msg_.get());
+    return;
+  }
   if (in_flight_bytes_ < kMaxInFlightBytes && viewer_->closed()) {
     GST_CAT_INFO(estuary_http_debug, "%s: %s viewer ends: %s", stream_.c_str(),
                  format_name(format_), viewer_->close_reason().c_str());

@@ -1,5 +1,7 @@
 #include "servers/rtmp-server.h"
 
+#include "servers/server-thread.h"
+
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -172,8 +174,7 @@ RtmpServer::RtmpServer() = default;
 
 RtmpServer::~RtmpServer() {
   if (!thread_ || !thread_->thread) return;
-  g_main_loop_quit(thread_->loop.get());
-  g_thread_join(thread_->thread);
+  stop_server_thread(thread_->context.get(), thread_->loop.get(), thread_->thread);
   thread_->thread = nullptr;
 }
 
