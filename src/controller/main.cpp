@@ -111,12 +111,12 @@ int main(int argc, char **argv) {
   store_int(ctl, "debug", opt.debug);
   if (opt.interface) json_object_set_string_member(ctl.config.controller(), "interface", opt.interface);
   if (opt.prometheus) json_object_set_string_member(ctl.config.config(), "prometheus", opt.prometheus);
-  if (!ctl.config.existed()) {
-    estuary::enable_default_protocols(ctl);
-    estuary::add_demo_stream(ctl);
-  }
+  bool fresh = !ctl.config.existed();
+  if (fresh) estuary::add_demo_stream(ctl);
   if (!ctl.auth.has_accounts() && isatty(STDIN_FILENO)) {
-    estuary::first_run_setup(ctl);
+    estuary::first_run_setup(ctl);  // asks about the default protocols too
+  } else if (fresh) {
+    estuary::enable_default_protocols(ctl);
   }
   ctl.apply_config();
 
