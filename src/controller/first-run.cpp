@@ -14,7 +14,8 @@ namespace estuary {
 namespace {
 
 bool ask(const char *question, std::string &answer, bool hidden) {
-  std::cout << question << std::flush;
+  // Echo goes off before the prompt shows, or a password typed (or pasted) right after it could
+  // still be echoed.
   termios saved{};
   bool restore = hidden && tcgetattr(STDIN_FILENO, &saved) == 0;
   if (restore) {
@@ -22,6 +23,7 @@ bool ask(const char *question, std::string &answer, bool hidden) {
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
   }
+  std::cout << question << std::flush;
   bool ok = static_cast<bool>(std::getline(std::cin, answer));
   if (restore) {
     tcsetattr(STDIN_FILENO, TCSANOW, &saved);
