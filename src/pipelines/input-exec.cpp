@@ -19,6 +19,8 @@ namespace {
 constexpr gsize kReadSize = 64 * 1024;
 constexpr gint64 kRestartDelayUs = G_USEC_PER_SEC;
 constexpr gint64 kTermGraceUs = 2 * G_USEC_PER_SEC;
+// How often a runner whose command is silent checks that its stream still runs.
+constexpr guint kStateCheckMs = 500;
 
 // Runs the command for as long as its appsrc lives. Owned by a shared_ptr that the appsrc's
 // object data and the runner thread both hold.
@@ -73,14 +75,59 @@ class ExecRunner : public std::enable_shared_from_this<ExecRunner> {
                                          argv_[0].c_str()));
   }
 
+  // The stream stopped when the appsrc is gone or no longer running (a leaked pipeline must not
+  // keep the command alive): the runner then stops itself.
+  bool appsrc_running() {
+    GRef<GstElement> src =
+        GRef<GstElement>::adopt(static_cast<GstElement *>(g_weak_ref_get(&appsrc_)));
+    if (!src) return false;
+    GstState state = GST_STATE_NULL;
+    gst_element_get_state(src.get(), &state, nullptr, 0);
+    return state >= GST_STATE_PAUSED;
+  }
+
+  void stop_self(const char *why) {
+    GST_INFO("stream %s: stopping '%s': %s", stream_.c_str(), argv_[0].c_str(), why);
+    std::lock_guard<std::mutex> guard(lock_);
+    stopping_ = true;
+  }
+
+  // False when the appsrc is gone or flushing (stopped): the stream no longer wants data.
   bool push(const guint8 *data, gsize size) {
     GRef<GstElement> src =
         GRef<GstElement>::adopt(static_cast<GstElement *>(g_weak_ref_get(&appsrc_)));
     if (!src) return false;
     GstBuffer *buf = gst_buffer_new_memdup(data, size);
-    // FLUSHING while the pipeline stops: keep draining the process until it is told to go.
-    gst_app_src_push_buffer(GST_APP_SRC(src.get()), buf);
-    return true;
+    return gst_app_src_push_buffer(GST_APP_SRC(src.get()), buf) != GST_FLOW_FLUSHING;
+  }
+
+  // Waits up to `ms` for `in` to have data (or end). False on timeout or cancel.
+  bool wait_readable(GPollableInputStream *in, guint ms) {
+    if (g_pollable_input_stream_is_readable(in)) return true;
+    GRef<GMainContext> context = GRef<GMainContext>::adopt(g_main_context_new());
+    bool ready = false, late = false;
+    GRef<GSource> readable =
+        GRef<GSource>::adopt(g_pollable_input_stream_create_source(in, cancel_.get()));
+    g_source_set_callback(readable.get(),
+                          reinterpret_cast<GSourceFunc>(+[](GObject *, gpointer flag) -> gboolean {
+                            *static_cast<bool *>(flag) = true;
+                            return G_SOURCE_REMOVE;
+                          }),
+                          &ready, nullptr);
+    g_source_attach(readable.get(), context.get());
+    GRef<GSource> timer = GRef<GSource>::adopt(g_timeout_source_new(ms));
+    g_source_set_callback(
+        timer.get(),
+        [](gpointer flag) -> gboolean {
+          *static_cast<bool *>(flag) = true;
+          return G_SOURCE_REMOVE;
+        },
+        &late, nullptr);
+    g_source_attach(timer.get(), context.get());
+    while (!ready && !late) g_main_context_iteration(context.get(), TRUE);
+    g_source_destroy(readable.get());
+    g_source_destroy(timer.get());
+    return ready && !g_cancellable_is_cancelled(cancel_.get());
   }
 
   // Ends `process`: SIGTERM, then SIGKILL if it is still there after the grace time. Returns
@@ -142,11 +189,16 @@ class ExecRunner : public std::enable_shared_from_this<ExecRunner> {
                g_subprocess_get_identifier(process.get()));
       GInputStream *out = g_subprocess_get_stdout_pipe(process.get());
       guint64 total = 0;
-      while (true) {
+      while (!stopping()) {
+        if (G_IS_POLLABLE_INPUT_STREAM(out) &&
+            !wait_readable(G_POLLABLE_INPUT_STREAM(out), kStateCheckMs)) {
+          if (!appsrc_running()) stop_self("the stream stopped");
+          continue;
+        }
         gssize n = g_input_stream_read(out, buf.data(), buf.size(), cancel_.get(), nullptr);
         if (n <= 0) break;
         total += static_cast<guint64>(n);
-        if (!push(buf.data(), static_cast<gsize>(n))) break;
+        if (!push(buf.data(), static_cast<gsize>(n))) stop_self("the stream stopped");
       }
       end_process(process.get());
       {

@@ -337,7 +337,7 @@ def test_ts_exec_restarts(binary):
     folder = tempfile.mkdtemp(prefix="estuary-exec-")
     runs = os.path.join(folder, "runs.txt")
     script = write_script(folder, "gen.sh",
-                          "echo run >> %s\nexec ffmpeg -v error %s -f mpegts -\n" %
+                          "echo $$ >> %s\nexec ffmpeg -v error %s -f mpegts -\n" %
                           (runs, " ".join(av_source(seconds=3))))
     server = Server(binary, {"ex": {"source": "ts-exec:" + script + " ignored-arg"}})
     try:
@@ -356,6 +356,20 @@ def test_ts_exec_restarts(binary):
         h.poll("a third run", lambda: run_count() >= 3, timeout=h.DEADLINE_S * 2)
         assert codecs(probe(server.hls("ex"))) == ["aac", "h264"]
         print("# %d runs, %d ms of media" % (run_count(), last_ms(server.http_port, "ex")))
+        # Stopped with the stream: the running command (the script exec'd ffmpeg, same pid) goes.
+        # Signal 0 only checks that the pid exists.
+        server.daemon.call({"deletestream": "ex"})
+        def gone():
+            with open(runs) as f:
+                pids = [int(p) for p in f.read().split()]
+            for pid in pids:
+                try:
+                    os.kill(pid, 0)
+                    return False
+                except ProcessLookupError:
+                    pass
+            return True
+        h.poll("the command to stop with the stream", gone)
     finally:
         server.close()
         shutil.rmtree(folder, ignore_errors=True)
