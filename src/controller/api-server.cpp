@@ -6,6 +6,7 @@
 #include "controller/api-session.h"
 #include "controller/controller.h"
 #include "controller/log.h"
+#include "elements/estbuffer-meta.h"
 
 namespace estuary {
 
@@ -33,8 +34,7 @@ void set_body(SoupServerMessage *msg, guint status, const char *type, const std:
 
 std::string to_json(JsonObject *obj) {
   GRef<JsonNode> node = GRef<JsonNode>::adopt(json_node_init_object(json_node_alloc(), obj));
-  GCharPtr text(json_to_string(node.get(), FALSE));
-  return text.get();
+  return json_to_text(node.get());  // escapes what json-glib leaves raw (U+001F)
 }
 
 // JSONP callback names are echoed into JavaScript: only identifier characters and dots.

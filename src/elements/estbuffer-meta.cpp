@@ -291,11 +291,15 @@ std::string json_to_text(JsonNode *node, bool pretty) {
   json_generator_set_pretty(gen.get(), pretty);
   GCharPtr text(json_generator_to_data(gen.get(), nullptr));
   std::string out;
-  // C0 80 never occurs in valid UTF-8, so every pair is one of our encoded NUL bytes.
+  // C0 80 never occurs in valid UTF-8, so every pair is one of our encoded NUL bytes. And
+  // json-glib 1.6 writes U+001F unescaped (its escaper tests `< 0x1f`), which is invalid JSON;
+  // the byte can only be inside a string, so escaping it here is safe.
   for (const char *p = text.get(); *p; p++) {
     if (static_cast<guint8>(p[0]) == 0xC0 && static_cast<guint8>(p[1]) == 0x80) {
       out += "\\u0000";
       p++;
+    } else if (*p == '\x1f') {
+      out += "\\u001f";
     } else {
       out.push_back(*p);
     }

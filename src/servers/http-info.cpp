@@ -29,16 +29,6 @@ std::string html_escape(const std::string &s) {
   return e.get();
 }
 
-// json-glib 1.6 writes U+001F unescaped (its escaper tests `< 0x1f`), which is invalid JSON
-// and comes up in codec init bytes. The byte only occurs inside strings, so escaping it is safe.
-std::string escape_unit_separator(std::string text) {
-  for (size_t pos = text.find('\x1f'); pos != std::string::npos; pos = text.find('\x1f', pos)) {
-    text.replace(pos, 1, "\\u001f");
-    pos += 6;
-  }
-  return text;
-}
-
 // The json_ text for `stream`, with absolute URLs for this request.
 std::string info_json(HttpServerState &state, SoupServerMessage *msg, LiveStream &stream) {
   info::SourceQuery q;
@@ -54,7 +44,7 @@ std::string info_json(HttpServerState &state, SoupServerMessage *msg, LiveStream
   GRef<JsonObject> info = GRef<JsonObject>::adopt(info::build_info(meta.get(), sources.get(), q));
   GRef<JsonNode> node = GRef<JsonNode>::adopt(json_node_init_object(json_node_alloc(), info.get()));
   // json_to_text: the meta's "init" strings hold raw bytes (see estbuffer-meta.h).
-  return escape_unit_separator(json_to_text(node.get()));
+  return json_to_text(node.get());
 }
 
 std::string error_json(const std::string &message) {

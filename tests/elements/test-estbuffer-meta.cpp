@@ -197,6 +197,20 @@ static void test_init_from_stream_headers() {
   assert_str(bytes_hex(opus.init.get()), "4f707573486561640102");
 }
 
+// Every control character must come out escaped, U+001F included (json-glib 1.6 misses it), and
+// the text must parse back to the same bytes.
+static void test_json_text_escapes_controls() {
+  std::string raw;
+  for (int c = 1; c < 0x20; c++) raw.push_back(static_cast<char>(c));
+  GRef<JsonNode> node = GRef<JsonNode>::adopt(json_node_init_string(json_node_alloc(), raw.c_str()));
+  std::string text = estuary::json_to_text(node.get());
+  for (char c : text) g_assert_cmpint(static_cast<guint8>(c), >=, 0x20);
+  g_assert_nonnull(strstr(text.c_str(), "\\u001f"));
+  GRef<JsonParser> parser = GRef<JsonParser>::adopt(json_parser_new());
+  g_assert_true(json_parser_load_from_data(parser.get(), text.c_str(), -1, nullptr));
+  g_assert_cmpstr(json_node_get_string(json_parser_get_root(parser.get())), ==, raw.c_str());
+}
+
 static void test_refuses_decoded_video() {
   GstElement *e = test::make_buffer();
   GstHarness *h = gst_harness_new_with_element(e, "sink_%u", nullptr);
@@ -216,6 +230,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/estbuffer/meta/codec-names", test_codec_names);
   g_test_add_func("/estbuffer/meta/init-from-stream-headers", test_init_from_stream_headers);
   g_test_add_func("/estbuffer/meta/refuses-decoded-video", test_refuses_decoded_video);
+  g_test_add_func("/estbuffer/meta/json-text-escapes", test_json_text_escapes_controls);
   const int ret = g_test_run();
   gst_deinit();  // lets GST_TRACERS=leaks report what a test left alive
   return ret;
