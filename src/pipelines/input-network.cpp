@@ -3,6 +3,7 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 
+#include <cstring>
 #include <string>
 
 #include "common/gref.h"
@@ -94,13 +95,33 @@ GstElement *input_srt_build(const InputDescriptor &input, std::string_view sourc
   }
   GstElement *src = make("srtsrc", error);
   if (!src) return nullptr;
-  std::string uri(source);
-  g_object_set(src, "uri", uri.c_str(), nullptr);
+  // The streamid goes to its own property: in a URI its usual "#!::" form would start the
+  // fragment and be lost. Other query options are srtsrc's own.
+  std::string uri(source.substr(0, source.find('?')));
+  std::string query = source.find('?') == std::string_view::npos
+                          ? std::string()
+                          : std::string(source.substr(source.find('?') + 1));
+  std::string kept;
+  GCharPtr streamid;
+  GStrvPtr params(g_strsplit(query.c_str(), "&", -1));
+  for (gchar **p = params.get(); *p; p++) {
+    if (g_str_has_prefix(*p, "streamid=")) {
+      streamid.reset(g_uri_unescape_string(*p + strlen("streamid="), nullptr));
+    } else if (**p) {
+      kept += (kept.empty() ? "?" : "&") + std::string(*p);
+    }
+  }
+  // Setting the URI resets the other options: it goes first.
+  g_object_set(src, "uri", (uri + kept).c_str(), nullptr);
+  if (streamid) g_object_set(src, "streamid", streamid.get(), nullptr);
+  // srtsrc retries a refused or lost connection in a tight loop; failing the stream instead lets
+  // the stream manager's always_on retry pace it.
+  g_object_set(src, "auto-reconnect", FALSE, nullptr);
   // The URI's host decides the mode (caller with a host, listener without); a caller that cannot
   // connect fails the stream rather than waiting.
   g_object_set(src, "wait-for-connection", FALSE, nullptr);
   // Log the address without the query: it may hold a passphrase.
-  return source_bin(src, stream_name, input, uri.substr(0, uri.find('?')), error);
+  return source_bin(src, stream_name, input, uri, error);
 }
 
 GstElement *input_tsudp_build(const InputDescriptor &input, std::string_view source,

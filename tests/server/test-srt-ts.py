@@ -5,7 +5,8 @@ clients (issue 4).
     test-srt-ts.py ESTUARY_BINARY {srt|ts|exec}
 
 srt:  ffmpeg pushes MPEG-TS over SRT (plain streamid) and ffprobe reads it over HLS (h264+aac)
-      and over SRT play (m=request and plain streamid); two streams pushed over the one SRT port at
+      and over SRT play (m=request and plain streamid); an srt:// source pulls (caller) from the
+      server's own SRT play; two streams pushed over the one SRT port at
       once each keep their own picture size; GStreamer's srtsink pushes (m=publish); with the
       listener's passphrase set, a caller without it is refused and one with it gets through.
 ts:   ffmpeg sends TS over UDP to a tsudp:// stream that plays over HLS; the TS protocol serves it
@@ -183,6 +184,31 @@ def test_srt_push_hls_and_play(binary):
         # A plain streamid that sends nothing is a player after a second.
         assert codecs(probe(srt_url(srt, "live"))) == ["aac", "h264"]
         print("# push to first tracks %.2f s, SRT play probe %.2f s" % (ready_s, srt_play_s))
+    finally:
+        procs.stop()
+        server.close()
+
+
+def test_srt_pull_caller(binary):
+    """An srt:// source (caller) pulls from an SRT listener: here the server's own SRT play of a
+    pushed stream, with the access-control streamid that a URI would cut at '#'."""
+    srt = free_port(socket.SOCK_DGRAM)
+    server = Server(binary, {"live": {"source": "push://"},
+                             "relay": {"source": "srt://127.0.0.1:%d?streamid=#!::r=live,m=request"
+                                                 "&latency=200" % srt}},
+                    [{"connector": "TSSRT", "port": srt}])
+    procs = Procs()
+    try:
+        wait_srt_listening(srt)
+        procs.start(["ffmpeg", "-v", "error"] + av_source("640x360") +
+                    ["-f", "mpegts", srt_url(srt, "live")])
+        wait_tracks(server.http_port, "live")
+        wait_tracks(server.http_port, "relay")
+        streams = probe(server.hls("relay"))
+        assert codecs(streams) == ["aac", "h264"], streams
+        assert [s["width"] for s in streams if s["codec_name"] == "h264"] == [640]
+        before = last_ms(server.http_port, "relay")
+        h.poll("the relay to advance", lambda: last_ms(server.http_port, "relay") > before + 1000)
     finally:
         procs.stop()
         server.close()
@@ -391,6 +417,7 @@ def test_h264_exec(binary):
 
 GROUPS = {
     "srt": [("SRT push plays over HLS and SRT", test_srt_push_hls_and_play),
+            ("srt:// source pulls (caller) from an SRT listener", test_srt_pull_caller),
             ("two SRT pushes over one port", test_srt_two_streams_one_port),
             ("GStreamer srtsink pushes", test_srt_gstreamer_push),
             ("SRT passphrase", test_srt_passphrase)],
