@@ -17,6 +17,8 @@ namespace {
 
 // How long a caller without a mode may take to send its first TS before it counts as a player.
 constexpr int kSniffMs = 1000;
+// How long a caller without a mode whose stream cannot be played may take to start pushing.
+constexpr int kLateSniffMs = 10000;
 // A player that does not take data for this long is dropped (the fan-out drops it too).
 constexpr int kSendTimeoutMs = 5000;
 
@@ -92,17 +94,16 @@ void SrtConnection::run() {
   std::optional<SrtStreamId> id = parse_srt_streamid(id_text);
   if (id) {
     TsSessionContext ctx{streams_, *this, "TSSRT", estuary_srt_debug, stopping_};
-    SrtStreamId::Mode mode = id->mode;
-    std::vector<guint8> first;
-    bool here = true;
-    if (mode == SrtStreamId::Mode::kUnspecified || mode == SrtStreamId::Mode::kBidirectional) {
-      here = ts_sniff_publisher(ctx, kSniffMs, &first);
-      mode = first.empty() ? SrtStreamId::Mode::kRequest : SrtStreamId::Mode::kPublish;
-    }
-    if (here && mode == SrtStreamId::Mode::kPublish) {
-      ts_publish(ctx, id->resource, passphrase_, first);
-    } else if (here) {
-      ts_play(ctx, id->resource);
+    switch (id->mode) {
+      case SrtStreamId::Mode::kPublish:
+        ts_publish(ctx, id->resource, passphrase_, {});
+        break;
+      case SrtStreamId::Mode::kRequest:
+        ts_play(ctx, id->resource);
+        break;
+      default:
+        ts_serve_undecided(ctx, id->resource, passphrase_, kSniffMs, kLateSniffMs);
+        break;
     }
   }
   finished_.store(true);

@@ -4,7 +4,8 @@
 //   m=publish            → push into the stream (push:// rules; see SrtListener for passphrases)
 //   m=request            → play the stream's TS fan-out
 //   no mode (plain name) → a publisher sends TS at once: push if data arrives within a second,
-//                          else play
+//                          else play; when the stream cannot be played (a push stream with no
+//                          publisher yet: a slow encoder), push if data comes within 10 s
 // Runs on its own thread (run()); the listener owns it and joins it.
 #pragma once
 

@@ -17,6 +17,7 @@ namespace estuary {
 namespace {
 
 constexpr int kSniffMs = 1000;
+constexpr int kLateSniffMs = 10000;
 constexpr guint kSendTimeoutS = 10;
 
 std::string string_setting(JsonObject *settings, const char *name, const char *fallback) {
@@ -59,13 +60,7 @@ class TcpConnection : public ByteTransport {
 
   void run() {
     TsSessionContext ctx{streams_, *this, "TS", estuary_ts_debug, stopping_};
-    std::vector<guint8> first;
-    if (!stream_.empty() && ts_sniff_publisher(ctx, kSniffMs, &first)) {
-      if (first.empty())
-        ts_play(ctx, stream_);
-      else
-        ts_publish(ctx, stream_, "", first);
-    }
+    if (!stream_.empty()) ts_serve_undecided(ctx, stream_, "", kSniffMs, kLateSniffMs);
     finished_.store(true);
   }
   bool finished() const { return finished_.load(); }

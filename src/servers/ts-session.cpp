@@ -65,7 +65,11 @@ struct Waker {
 
 }  // namespace
 
-bool ts_sniff_publisher(TsSessionContext &ctx, int wait_ms, std::vector<guint8> *first) {
+namespace {
+
+// Reads for up to `wait_ms`; the bytes read (empty for a player) go to `first`. False when the
+// peer left meanwhile.
+bool sniff_publisher(TsSessionContext &ctx, int wait_ms, std::vector<guint8> *first) {
   first->clear();
   gint64 deadline = g_get_monotonic_time() + static_cast<gint64>(wait_ms) * 1000;
   std::vector<guint8> buf(kReadSize);
@@ -81,6 +85,8 @@ bool ts_sniff_publisher(TsSessionContext &ctx, int wait_ms, std::vector<guint8> 
   }
   return false;
 }
+
+}  // namespace
 
 bool ts_publish(TsSessionContext &ctx, const std::string &stream, const std::string &passphrase,
                 const std::vector<guint8> &first) {
@@ -242,6 +248,20 @@ bool ts_play(TsSessionContext &ctx, const std::string &requested) {
   GST_INFO("%s: %s viewer %s left (%s) after %" G_GUINT64_FORMAT " bytes", stream.c_str(),
            ctx.protocol.c_str(), t.peer().c_str(), why.c_str(), sent);
   return true;
+}
+
+void ts_serve_undecided(TsSessionContext &ctx, const std::string &stream,
+                        const std::string &passphrase, int sniff_ms, int late_ms) {
+  std::vector<guint8> first;
+  if (!sniff_publisher(ctx, sniff_ms, &first)) return;
+  if (!first.empty()) {
+    ts_publish(ctx, stream, passphrase, first);
+    return;
+  }
+  if (ts_play(ctx, stream)) return;
+  if (sniff_publisher(ctx, late_ms, &first) && !first.empty()) {
+    ts_publish(ctx, stream, passphrase, first);
+  }
 }
 
 }  // namespace estuary

@@ -39,9 +39,11 @@ bool ts_publish(TsSessionContext &ctx, const std::string &stream, const std::str
 // VoD streams are refused (nothing to fan out). Returns false when the stream was unavailable.
 bool ts_play(TsSessionContext &ctx, const std::string &stream);
 
-// How a connection that did not say whether it pushes or plays is told apart: a publisher sends
-// TS at once. Reads for up to `wait_ms`; the bytes read (empty for a player) go to `first`.
-// Returns false when the peer left meanwhile.
-bool ts_sniff_publisher(TsSessionContext &ctx, int wait_ms, std::vector<guint8> *first);
+// A connection that did not say whether it pushes or plays: a publisher sends TS at once. Waits
+// up to `sniff_ms` for data: data → ts_publish; none → ts_play; a stream that cannot be played
+// (e.g. a push stream with no publisher yet, when an encoder is slow to start) → waits up to
+// `late_ms` more for data and publishes if it comes.
+void ts_serve_undecided(TsSessionContext &ctx, const std::string &stream,
+                        const std::string &passphrase, int sniff_ms, int late_ms);
 
 }  // namespace estuary

@@ -10,7 +10,8 @@ srt:  ffmpeg pushes MPEG-TS over SRT (plain streamid) and ffprobe reads it over 
       once each keep their own picture size; GStreamer's srtsink pushes (m=publish); with the
       listener's passphrase set, a caller without it is refused and one with it gets through.
 ts:   ffmpeg sends TS over UDP to a tsudp:// stream that plays over HLS; the TS protocol serves it
-      over TCP; ffmpeg pushes TS over TCP into a push:// stream; an HLS pull of the server's own
+      over TCP; ffmpeg pushes TS over TCP into a push:// stream, and so does a client whose first byte
+      comes late; an HLS pull of the server's own
       /hls/ stream plays.
 exec: a ts-exec: command that runs ffmpeg for 3 s and exits is restarted, and the stream keeps
       getting media after the restarts; h264-exec: plays.
@@ -326,6 +327,30 @@ def test_tsudp_hls_and_ts_over_tcp(binary):
         server.close()
 
 
+def test_ts_tcp_slow_publisher(binary):
+    """A TCP client whose first TS byte comes after the one-second sniff (a slow encoder) still
+    pushes: its stream cannot be played, so the server waits for data instead of closing."""
+    folder = tempfile.mkdtemp(prefix="estuary-ts-")
+    clip = os.path.join(folder, "clip.ts")
+    subprocess.run(["ffmpeg", "-v", "error"] + av_source("480x270", seconds=4)[1:] +
+                   ["-f", "mpegts", clip], check=True, stdin=subprocess.DEVNULL, timeout=60)
+    tcp = free_port()
+    server = Server(binary, {"slow": {"source": "push://"}},
+                    [{"connector": "TS", "port": tcp, "streamname": "slow"}])
+    try:
+        h.poll("the TS listener", lambda: socket.create_connection(("127.0.0.1", tcp), 1))
+        with socket.create_connection(("127.0.0.1", tcp), timeout=10) as sock:
+            time.sleep(2.5)  # the scenario: an encoder that takes 2.5 s to produce its first byte
+            with open(clip, "rb") as f:
+                sock.sendall(f.read())
+            t = wait_tracks(server.http_port, "slow")
+            assert sorted(v["codec"] for v in t.values()) == ["AAC", "H264"], t
+            assert any(v.get("width") == 480 for v in t.values()), t
+    finally:
+        server.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def test_hls_pull_of_own_stream(binary):
     udp = free_port(socket.SOCK_DGRAM)
     server = Server(binary, {"origin": {"source": "tsudp://127.0.0.1:%d" % udp}})
@@ -422,6 +447,7 @@ GROUPS = {
             ("GStreamer srtsink pushes", test_srt_gstreamer_push),
             ("SRT passphrase", test_srt_passphrase)],
     "ts": [("tsudp:// plays over HLS and TS over TCP; TS pushed over TCP", test_tsudp_hls_and_ts_over_tcp),
+           ("a slow TS publisher over TCP is still taken", test_ts_tcp_slow_publisher),
            ("HLS pull of the server's own stream", test_hls_pull_of_own_stream)],
     "exec": [("ts-exec: restarts a command that exits", test_ts_exec_restarts),
              ("h264-exec: plays", test_h264_exec)],
