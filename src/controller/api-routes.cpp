@@ -65,6 +65,7 @@ void api_run(Controller &ctl, JsonObject *command, JsonObject *reply, bool minim
   for (const ApiRoute &route : kRoutes) {
     JsonNode *arg = json_object_get_member(command, route.name);
     if (!arg) continue;
+    GST_CAT_DEBUG(log::cat_api, "call %s", route.name);
     route.handler(call, arg);
     if (call.config_changed) {
       // Apply before `save` or reads later in the same request see the result.

@@ -67,16 +67,26 @@ void ProtocolSupervisor::set_dependency(const std::string &connector,
 
 void ProtocolSupervisor::apply(JsonArray *protocols) {
   std::set<std::string> wanted;
+  std::set<std::string> leveled;
   for (guint i = 0; i < json_array_get_length(protocols); i++) {
     JsonNode *entry = json_array_get_element(protocols, i);
     if (!JSON_NODE_HOLDS_OBJECT(entry)) continue;
     JsonObject *obj = json_node_get_object(entry);
     const char *connector = json_string_or(obj, "connector", nullptr);
     if (!connector) continue;
-    log::set_module_level(module_of(connector).c_str(), static_cast<int>(json_int_or(obj, "debug", -1)));
+    int level = static_cast<int>(json_int_or(obj, "debug", -1));
+    if (level >= 0) {
+      log::set_module_level(module_of(connector).c_str(), level);
+      leveled.insert(module_of(connector));
+    }
     if (!factories_.count(connector)) continue;
     wanted.insert(canonical_json(entry));
   }
+  // A module whose protocol entry lost its `debug` (or went) follows the server level again.
+  for (const std::string &module : leveled_modules_)
+    if (!leveled.count(module)) log::set_module_level(module.c_str(), -1);
+  leveled_modules_ = std::move(leveled);
+
   for (auto it = running_.begin(); it != running_.end();) {
     if (wanted.count(it->first)) {
       ++it;

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 
@@ -47,6 +48,7 @@ class ProtocolSupervisor {
   std::map<std::string, ListenerFactory> factories_;
   std::map<std::string, std::string> dependencies_;
   std::map<std::string, Running> running_;  // canonical JSON of the entry -> its listener
+  std::set<std::string> leveled_modules_;   // categories a protocol's `debug` has set
 };
 
 // Canonical text of a JSON node (sorted members), used as an identity key.
