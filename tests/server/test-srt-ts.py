@@ -440,6 +440,21 @@ def test_h264_exec(binary):
         server.close()
 
 
+def test_exec_always_on(binary):
+    """always_on: the command runs with no viewer at all, and the stream fills its buffer."""
+    cmd = ("ts-exec:ffmpeg -v error -re -f lavfi -i testsrc=size=320x240:rate=25 -t 60 "
+           "-c:v libx264 -preset ultrafast -g 25 -f mpegts -")
+    server = Server(binary, {"on": {"source": cmd, "always_on": True}})
+    try:
+        def active():
+            return "on" in server.daemon.call({"active_streams": True})["active_streams"]
+        h.poll("the always_on stream to be active", active, timeout=h.DEADLINE_S * 2)
+        h.poll("media in the always_on stream", lambda: last_ms(server.http_port, "on") > 1000,
+               timeout=h.DEADLINE_S * 2, interval=0.2)
+    finally:
+        server.close()
+
+
 GROUPS = {
     "srt": [("SRT push plays over HLS and SRT", test_srt_push_hls_and_play),
             ("srt:// source pulls (caller) from an SRT listener", test_srt_pull_caller),
@@ -450,7 +465,8 @@ GROUPS = {
            ("a slow TS publisher over TCP is still taken", test_ts_tcp_slow_publisher),
            ("HLS pull of the server's own stream", test_hls_pull_of_own_stream)],
     "exec": [("ts-exec: restarts a command that exits", test_ts_exec_restarts),
-             ("h264-exec: plays", test_h264_exec)],
+             ("h264-exec: plays", test_h264_exec),
+             ("always_on exec stream runs without viewers", test_exec_always_on)],
 }
 
 if __name__ == "__main__":
