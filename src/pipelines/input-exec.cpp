@@ -108,12 +108,12 @@ class ExecRunner : public std::enable_shared_from_this<ExecRunner> {
     bool ready = false, late = false;
     GRef<GSource> readable =
         GRef<GSource>::adopt(g_pollable_input_stream_create_source(in, cancel_.get()));
-    g_source_set_callback(readable.get(),
-                          reinterpret_cast<GSourceFunc>(+[](GObject *, gpointer flag) -> gboolean {
-                            *static_cast<bool *>(flag) = true;
-                            return G_SOURCE_REMOVE;
-                          }),
-                          &ready, nullptr);
+    GPollableSourceFunc on_readable = [](GObject *, gpointer flag) -> gboolean {
+      *static_cast<bool *>(flag) = true;
+      return G_SOURCE_REMOVE;
+    };
+    // A pollable source calls a GPollableSourceFunc through the GSourceFunc slot.
+    g_source_set_callback(readable.get(), G_SOURCE_FUNC(on_readable), &ready, nullptr);
     g_source_attach(readable.get(), context.get());
     GRef<GSource> timer = GRef<GSource>::adopt(g_timeout_source_new(ms));
     g_source_set_callback(
