@@ -198,7 +198,8 @@ void ApiServer::handle(SoupServerMessage *msg, const char *path, GHashTable *que
   } else if (g_str_equal(method, "POST") && !body_text.empty()) {
     form = soup_form_decode(std::string(body_text).c_str());
   }
-  if (!have_command) {
+  // HEAD only asks what a GET would answer: it never runs calls.
+  if (!have_command && !g_str_equal(method, "HEAD")) {
     const char *c = param(query, form, "command");
     if (c) {
       command_text = c;

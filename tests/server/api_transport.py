@@ -31,6 +31,11 @@ def test_command_carriers(binary):
         # The server is lenient about unencoded strings (manual 4.1).
         status, headers, body = d.request("GET", '/api2?command={"ui_settings":true}')
         assert status == 200 and json.loads(body)["ui_settings"] == {}, body
+        # HEAD asks what a GET would answer and never runs a call.
+        status, headers, body = d.request(
+            "HEAD", "/api2?command=" + urllib.parse.quote(
+                json.dumps({"addstream": {"viahead": {"source": "/h.mp4"}}})))
+        assert status == 200 and body == b"", (status, body)
         names = set(d.call({"streams": True})["streams"])
         assert names == {"viaget", "viaform", "viajson"}, names
 
