@@ -73,6 +73,39 @@ std::vector<GstElement *> converters_for(OutputFormat f, Codec c) {
   return chain;
 }
 
+// The caps a track's appsrc announces to `f`'s muxer. mp4mux in GStreamer 1.22 reads VP9's
+// "chroma-site" whenever "chroma-format" is 4:2:0 and passes it to strcmp unchecked, so caps from
+// a WebM/MKV source (vp9parse sets the format, never the site) crash it; give such caps the
+// site VP9 encoders use by default (MPEG-2 style, vertically co-sited). Transfer full.
+GstCaps *caps_for_muxer(OutputFormat f, Codec c, GstCaps *caps) {
+  GstCaps *out = gst_caps_copy(caps);
+  if (f != OutputFormat::kFMP4 || c != Codec::kVP9) return out;
+  for (guint i = 0; i < gst_caps_get_size(out); i++) {
+    GstStructure *s = gst_caps_get_structure(out, i);
+    if (gst_structure_has_field(s, "chroma-format") && !gst_structure_has_field(s, "chroma-site"))
+      gst_structure_set(s, "chroma-site", G_TYPE_STRING, "v-cosited", nullptr);
+  }
+  return out;
+}
+
+// Queues a Vorbis track's header packets (its caps streamheader) in front of its data, as
+// vorbisparse sends them: oggmux learns the stream's block sizes only from header packets that
+// arrive as buffers, and without them it stamps every packet as a short block, so the pages'
+// granule positions fall behind the audio and the last packet is lost.
+void queue_vorbis_headers(OutputFormat f, Codec c, GstCaps *caps, GstElement *appsrc) {
+  if (f != OutputFormat::kOGG || c != Codec::kVorbis || gst_caps_get_size(caps) == 0) return;
+  const GValue *headers = gst_structure_get_value(gst_caps_get_structure(caps, 0), "streamheader");
+  if (!headers || !GST_VALUE_HOLDS_ARRAY(headers)) return;
+  for (guint i = 0; i < gst_value_array_get_size(headers); i++) {
+    const GValue *v = gst_value_array_get_value(headers, i);
+    if (!GST_VALUE_HOLDS_BUFFER(v)) continue;
+    GstBuffer *header = gst_buffer_copy(gst_value_get_buffer(v));
+    GST_BUFFER_FLAG_SET(header, GST_BUFFER_FLAG_HEADER);
+    // appsrc keeps buffers pushed before the branch starts and sends them first.
+    gst_app_src_push_buffer(GST_APP_SRC(appsrc), header);
+  }
+}
+
 // Requests the muxer pad for a track by its kind, trying the template names our muxers use;
 // null when none fits (then caps decide).
 GstPad *request_pad_for(GstElement *target, Codec codec) {
@@ -291,8 +324,9 @@ bool FormatBranch::add_track(uint32_t track_id, GstCaps *caps, GError **error) {
   }
 
   GRef<GstElement> src = GRef<GstElement>::adopt(make("appsrc"));
-  g_object_set(src.get(), "caps", caps, "format", GST_FORMAT_TIME, "is-live", FALSE, "max-bytes",
-               kMaxTrackQueueBytes, "block", FALSE, nullptr);
+  GRef<GstCaps> src_caps = GRef<GstCaps>::adopt(caps_for_muxer(b.format, codec, caps));
+  g_object_set(src.get(), "caps", src_caps.get(), "format", GST_FORMAT_TIME, "is-live", FALSE,
+               "max-bytes", kMaxTrackQueueBytes, "block", FALSE, nullptr);
   // Drop the oldest input rather than grow without bound when the feeder does not interleave.
   if (g_object_class_find_property(G_OBJECT_GET_CLASS(src.get()), "leaky-type"))
     gst_util_set_object_arg(G_OBJECT(src.get()), "leaky-type", "downstream");
@@ -326,6 +360,7 @@ bool FormatBranch::add_track(uint32_t track_id, GstCaps *caps, GError **error) {
                 GST_ELEMENT_NAME(target), codec_name(codec));
     return false;
   }
+  queue_vorbis_headers(b.format, codec, caps, src.get());
   track.appsrc = std::move(src);
   if (kind_of(codec) == TrackKind::kVideo) b.has_video = true;
   b.tracks.push_back(std::move(track));
