@@ -53,7 +53,8 @@ bool StreamPipeline::setup(const std::string &name, JsonObject *settings, bool l
                static_cast<guint64>(setting(settings, "DVR", 50000)), "cut-time",
                static_cast<guint64>(setting(settings, "cut", 0)), "segment-size", segment_ms_,
                "resume", setting(settings, "resume", 0) != 0 ? TRUE : FALSE, nullptr);
-  gst_bin_add(GST_BIN(pipeline_.get()), GST_ELEMENT(gst_object_ref(buffer_.get())));
+  // The bin takes its own reference (the element is no longer floating: buffer_ owns one).
+  gst_bin_add(GST_BIN(pipeline_.get()), buffer_.get());
   ring_ = estbuffer_get_ring(buffer_.get());
   GRef<GstBus> bus = GRef<GstBus>::adopt(gst_element_get_bus(pipeline_.get()));
   bus_watch_ = gst_bus_add_watch(bus.get(), on_bus, this);
@@ -101,7 +102,7 @@ void StreamPipeline::attach_input(GstElement *input) {
   input_ = GRef<GstElement>::ref(input);
   g_signal_connect(input, "pad-added", G_CALLBACK(on_pad_added), this);
   g_signal_connect(input, "no-more-pads", G_CALLBACK(on_no_more_pads), this);
-  gst_bin_add(GST_BIN(pipeline_.get()), GST_ELEMENT(gst_object_ref(input)));
+  gst_bin_add(GST_BIN(pipeline_.get()), input);  // adds a reference: `input` is not floating
   gst_element_sync_state_with_parent(input);
 }
 
