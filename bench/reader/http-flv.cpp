@@ -9,8 +9,8 @@ namespace {
 constexpr size_t kMaxHeader = 16 * 1024;
 }
 
-HttpFlvRead::HttpFlvRead(std::string host, std::string path)
-    : host_(std::move(host)), path_(std::move(path)) {}
+HttpFlvRead::HttpFlvRead(std::string host, std::string path, std::string magic)
+    : host_(std::move(host)), path_(std::move(path)), magic_(std::move(magic)) {}
 
 std::string HttpFlvRead::Greeting() {
   return "GET " + path_ + " HTTP/1.1\r\nHost: " + host_ +
@@ -47,8 +47,8 @@ size_t HttpFlvRead::Feed(const uint8_t *data, size_t len, std::string *) {
   // look for it in the first bytes either way.
   const size_t need = chunked_ ? 16 : 3;
   if (head_.size() >= need) {
-    if (head_.find("FLV") == std::string::npos) {
-      Fail("body is not FLV");
+    if (head_.find(magic_) == std::string::npos) {
+      Fail(magic_ == "FLV" ? "body is not FLV" : "body does not start with the format's magic");
       return 0;
     }
     checked_magic_ = true;

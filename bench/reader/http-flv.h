@@ -1,4 +1,5 @@
-// An HTTP-FLV viewer: one GET, a 200 status check, then every body byte counts as media.
+// An HTTP-FLV (or HTTP-TS: `magic` "\x47") viewer: one GET, a 200 status check, the format's
+// magic near the body start, then every body byte counts as media.
 #pragma once
 
 #include <string>
@@ -9,7 +10,7 @@ namespace bench {
 
 class HttpFlvRead : public Session {
  public:
-  HttpFlvRead(std::string host, std::string path);
+  HttpFlvRead(std::string host, std::string path, std::string magic = "FLV");
   std::string Greeting() override;
   size_t Feed(const uint8_t *data, size_t len, std::string *out) override;
   const char *Phase() const override {
@@ -17,7 +18,7 @@ class HttpFlvRead : public Session {
   }
 
  private:
-  std::string host_, path_;
+  std::string host_, path_, magic_;
   bool in_body_ = false;
   bool checked_magic_ = false;
   bool chunked_ = false;

@@ -1,6 +1,6 @@
 // Light viewer load: N concurrent RTMP or HTTP-FLV players on one epoll loop, counting media bytes.
 //
-//   reader --proto rtmp|flv --host 127.0.0.1 --port P --app live --stream NAME --clients N
+//   reader --proto rtmp|flv|ts --host 127.0.0.1 --port P --app live --stream NAME --clients N
 //          --bitrate BITS_PER_S [--connect-timeout S] [--warmup S] [--window S] [--stall S]
 //
 // Prints "WINDOW_START" and "WINDOW_END" lines (so the harness can sample the server at the same
@@ -104,7 +104,7 @@ bool ParseOptions(int argc, char **argv, Options *o) {
     if (it == setters.end()) return false;
     it->second(argv[i + 1]);
   }
-  return (o->proto == "rtmp" || o->proto == "flv") && o->clients > 0 && o->bitrate > 0 &&
+  return (o->proto == "rtmp" || o->proto == "flv" || o->proto == "ts") && o->clients > 0 && o->bitrate > 0 &&
          o->window >= 5;
 }
 
@@ -141,6 +141,9 @@ void Loop::Open(Conn &c, size_t index) {
   if (o_.proto == "rtmp") {
     std::string tc = "rtmp://" + o_.host + ":" + std::to_string(o_.port) + "/" + o_.app;
     c.session = std::make_unique<bench::RtmpPlay>(tc, o_.app, o_.stream);
+  } else if (o_.proto == "ts") {
+    c.session = std::make_unique<bench::HttpFlvRead>(o_.host + ":" + std::to_string(o_.port),
+                                                     "/" + o_.stream + ".ts", "\x47");
   } else {
     c.session = std::make_unique<bench::HttpFlvRead>(o_.host + ":" + std::to_string(o_.port),
                                                      "/" + o_.stream + ".flv");
@@ -321,7 +324,7 @@ int main(int argc, char **argv) {
   Options o;
   if (!ParseOptions(argc, argv, &o)) {
     std::fprintf(stderr,
-                 "usage: reader --proto rtmp|flv --port P --stream NAME --clients N "
+                 "usage: reader --proto rtmp|flv|ts --port P --stream NAME --clients N "
                  "--bitrate BPS [--host H --app A --connect-timeout S --warmup S --window S>=5 "
                  "--stall S]\n");
     return 2;
