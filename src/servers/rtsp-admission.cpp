@@ -212,9 +212,26 @@ bool admit_publisher(Admission &a, GstRTSPContext *ctx) {
   return true;
 }
 
+// Only DESCRIBE and ANNOUNCE read the query (`?pass=`). Later requests find their session media
+// by path, and gst-rtsp-server counts the query as part of it, so it goes; publishers also
+// append the track's control after the query they announced ("/live?pass=x/streamid=0"), which
+// goes back into the path ("/live/streamid=0").
+void strip_query(GstRTSPUrl *uri) {
+  if (!uri->query || !uri->abspath) return;
+  const char *slash = strchr(uri->query, '/');
+  if (slash) {
+    GCharPtr path(g_strconcat(uri->abspath, slash, nullptr));
+    g_free(uri->abspath);
+    uri->abspath = path.release();
+  }
+  g_free(uri->query);
+  uri->query = nullptr;
+}
+
 gboolean check(GstRTSPAuth *auth, GstRTSPContext *ctx, const gchar *what) {
   // Only the per-request URL check decides; the factory and transport checks always pass.
   if (g_strcmp0(what, GST_RTSP_AUTH_CHECK_URL) != 0 || !ctx || !ctx->uri) return TRUE;
+  if (ctx->method != GST_RTSP_DESCRIBE && ctx->method != GST_RTSP_ANNOUNCE) strip_query(ctx->uri);
   Admission &a = *reinterpret_cast<EstRtspAdmission *>(auth)->admission;
   try {
     switch (ctx->method) {

@@ -169,9 +169,15 @@ GstElement *rtsp_play_bin_new(const std::shared_ptr<LiveStream> &stream, GError 
                  kMaxQueuedBytes, "block", FALSE, nullptr);
     gst_util_set_object_arg(G_OBJECT(src), "leaky-type", "downstream");
     g_object_set(pay, "pt", 96 + index, nullptr);
-    // Parameter sets before every keyframe, so viewers joining a shared media can start.
+    // Parameter sets travel in the SDP (sprop-parameter-sets), which every viewer of the shared
+    // media reads before it plays. Repeating them in-band (config-interval) sends them as an
+    // access unit of their own with the keyframe's timestamp, which RTSP pullers store as a
+    // bogus one-frame key.
     if (g_object_class_find_property(G_OBJECT_GET_CLASS(pay), "config-interval")) {
-      g_object_set(pay, "config-interval", -1, nullptr);
+      g_object_set(pay, "config-interval", 0, nullptr);
+    }
+    if (g_object_class_find_property(G_OBJECT_GET_CLASS(pay), "aggregate-mode")) {
+      gst_util_set_object_arg(G_OBJECT(pay), "aggregate-mode", "zero-latency");
     }
     gst_bin_add_many(GST_BIN(bin.get()), src, pay, nullptr);
     if (!gst_element_link(src, pay)) {
