@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -389,8 +390,28 @@ GROUPS = {
     "broken": [("missing and random-bytes sources go offline, others play", test_broken_sources)],
 }
 
+def run_group(binary, tests):
+    """TAP like estuary_harness.run_tests, except that a failing test named "... # TODO why"
+    (a known, reported bug) does not fail the group."""
+    print("1..%d" % len(tests), flush=True)
+    failed = 0
+    for i, (name, fn) in enumerate(tests, 1):
+        try:
+            fn(binary)
+            print("ok %d - %s" % (i, name), flush=True)
+        except Exception:
+            failed += "# TODO" not in name
+            print("not ok %d - %s" % (i, name), flush=True)
+            for line in traceback.format_exc().splitlines()[-12:]:
+                print("# " + line[:2000], flush=True)
+    return 1 if failed else 0
+
+
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and not have_tools():
+    if len(sys.argv) != 3 or sys.argv[2] not in GROUPS:
+        sys.stderr.write("usage: %s ESTUARY_BINARY {%s}\n" % (sys.argv[0], "|".join(GROUPS)))
+        sys.exit(2)
+    if not have_tools():
         print("1..0 # SKIP ffmpeg/ffprobe not installed")
         sys.exit(0)
-    h.main(GROUPS)
+    sys.exit(run_group(os.path.abspath(sys.argv[1]), GROUPS[sys.argv[2]]))
