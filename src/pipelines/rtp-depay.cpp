@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "common/gref.h"
+#include "pipelines/input-debug.h"
 
 namespace estuary {
 namespace {
@@ -70,7 +71,120 @@ GstPadProbeReturn stamp_frame(GstPad *, GstPadProbeInfo *info, gpointer data) {
   return GST_PAD_PROBE_OK;
 }
 
+// Running times of the first frame into and out of a timestamper, and the correction its
+// outgoing segments need. Shared by the probes on both pads (one streaming thread).
+struct TimeKeeper {
+  bool have_in = false;
+  gint64 in_rt = 0;
+  bool checked = false;
+  gint64 shift = 0;  // subtracted from the running time of every outgoing segment
+  bool injecting = false;
+};
+
+// Past this the difference is the timestamper's offset, not jitter or a first-frame clamp.
+constexpr gint64 kMaxRunningTimeDrift = GST_SECOND;
+
+// The running time of `pts` in `pad`'s current segment (signed, nanoseconds), or false.
+bool pad_running_time(GstPad *pad, GstClockTime pts, gint64 *rt) {
+  if (!GST_CLOCK_TIME_IS_VALID(pts)) return false;
+  GRef<GstEvent> event = GRef<GstEvent>::adopt(gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0));
+  if (!event) return false;
+  const GstSegment *segment = nullptr;
+  gst_event_parse_segment(event.get(), &segment);
+  if (segment->format != GST_FORMAT_TIME) return false;
+  guint64 abs_rt = 0;
+  int sign = gst_segment_to_running_time_full(segment, GST_FORMAT_TIME, pts, &abs_rt);
+  if (sign == 0) return false;
+  *rt = sign > 0 ? static_cast<gint64>(abs_rt) : -static_cast<gint64>(abs_rt);
+  return true;
+}
+
+// `segment` moved so every position's running time is `shift` smaller.
+GstEvent *shifted_segment(const GstSegment *segment, gint64 shift, guint32 seqnum) {
+  GstSegment moved;
+  gst_segment_copy_into(segment, &moved);
+  if (shift > 0 && moved.base >= static_cast<guint64>(shift)) {
+    moved.base -= shift;
+  } else if (shift > 0) {
+    // Running time = (position - start) + base: with no base to take from, start moves up.
+    guint64 rest = shift - moved.base;
+    moved.base = 0;
+    moved.start += rest;
+    moved.time += rest;
+    if (moved.stop != GST_CLOCK_TIME_NONE) moved.stop += rest;
+    if (moved.position != GST_CLOCK_TIME_NONE && moved.position < moved.start) {
+      moved.position = moved.start;
+    }
+  } else {
+    moved.base += -shift;
+  }
+  GstEvent *event = gst_event_new_segment(&moved);
+  gst_event_set_seqnum(event, seqnum);
+  return event;
+}
+
+GstPadProbeReturn note_first_frame(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
+  auto *keeper = static_cast<TimeKeeper *>(data);
+  if (!keeper->have_in) {
+    keeper->have_in =
+        pad_running_time(pad, GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info)), &keeper->in_rt);
+  }
+  return keeper->have_in ? GST_PAD_PROBE_REMOVE : GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn keep_running_time(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
+  auto *keeper = static_cast<TimeKeeper *>(data);
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+    if (GST_EVENT_TYPE(event) != GST_EVENT_SEGMENT || keeper->injecting || keeper->shift == 0) {
+      return GST_PAD_PROBE_OK;
+    }
+    const GstSegment *segment = nullptr;
+    gst_event_parse_segment(event, &segment);
+    GRef<GstEvent> replaced = GRef<GstEvent>::adopt(event);
+    GST_PAD_PROBE_INFO_DATA(info) =
+        shifted_segment(segment, keeper->shift, gst_event_get_seqnum(event));
+    return GST_PAD_PROBE_OK;
+  }
+  if (keeper->checked || !keeper->have_in) return GST_PAD_PROBE_OK;
+  gint64 out_rt = 0;
+  if (!pad_running_time(pad, GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info)), &out_rt)) {
+    return GST_PAD_PROBE_OK;
+  }
+  keeper->checked = true;
+  gint64 drift = out_rt - keeper->in_rt;
+  if (drift < kMaxRunningTimeDrift && drift > -kMaxRunningTimeDrift) return GST_PAD_PROBE_OK;
+  GST_INFO_OBJECT(
+      pad, "timestamper moved the running time by %" GST_STIME_FORMAT ", correcting its segment",
+      GST_STIME_ARGS(drift));
+  keeper->shift = drift;
+  GRef<GstEvent> current =
+      GRef<GstEvent>::adopt(gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0));
+  const GstSegment *segment = nullptr;
+  gst_event_parse_segment(current.get(), &segment);
+  // Sent from this pad so it becomes the sticky segment downstream sees from now on.
+  keeper->injecting = true;
+  gst_pad_push_event(pad, shifted_segment(segment, drift, gst_event_get_seqnum(current.get())));
+  keeper->injecting = false;
+  return GST_PAD_PROBE_OK;
+}
+
 }  // namespace
+
+void rtp_timestamper_keep_running_time(GstElement *timestamper) {
+  g_return_if_fail(timestamper != nullptr);
+  GRef<GstPad> sink = GRef<GstPad>::adopt(gst_element_get_static_pad(timestamper, "sink"));
+  GRef<GstPad> src = GRef<GstPad>::adopt(gst_element_get_static_pad(timestamper, "src"));
+  if (!sink || !src) return;
+  // The keeper lives as long as the src probe; the sink probe removes itself after one frame,
+  // and the element (so the src probe) outlives every call into it.
+  auto *keeper = new TimeKeeper;
+  gst_pad_add_probe(sink.get(), GST_PAD_PROBE_TYPE_BUFFER, note_first_frame, keeper, nullptr);
+  gst_pad_add_probe(
+      src.get(),
+      static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+      keep_running_time, keeper, [](gpointer p) { delete static_cast<TimeKeeper *>(p); });
+}
 
 void rtp_fill_timestamps(GstPad *depay_src, const GstCaps *rtp_caps) {
   if (!depay_src || !rtp_caps || gst_caps_is_empty(rtp_caps)) return;

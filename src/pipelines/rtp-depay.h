@@ -27,6 +27,15 @@ const char *rtp_framing_caps(const char *encoding_name, bool for_ts);
 // element that rebuilds decode times after the parser ("h264timestamper"), else nullptr.
 const char *rtp_timestamper_name(const char *encoding_name);
 
+// GStreamer 1.22's codec timestamper shifts its output buffers by 1000 hours (room for decode
+// times before the first presentation time) but for some streams (rtspclientsink's H.264
+// without B-frames) forwards the segment unshifted: the track's running time jumps 1000 hours
+// ahead of its siblings and the muxer waits for it forever. Adds probes on `timestamper`
+// (transfer none) that compare the running time of the first frame going in and coming out and,
+// when they differ by more than a second, correct the outgoing segments so running times are
+// kept.
+void rtp_timestamper_keep_running_time(GstElement *timestamper);
+
 // Audio depayloaders that unpack several frames from one packet stamp only the first (AAC,
 // MP3). Adds a probe on `depay_src` (transfer none) that gives the others the time that follows
 // from the frame size and the clock rate of `rtp_caps`; does nothing for other encodings.

@@ -146,7 +146,9 @@ GstElement *rtsp_record_bin_new(const std::string &stream, const GstSDPMessage *
       GstElement *tail = append(b, depay, rtp_parser_name(enc));
       tail = append_filter(b, tail, rtp_framing_caps(enc, ts));
       // Decode times for B-frames: the muxer orders and times packets by them.
+      GstElement *parsed = tail;
       tail = append(b, tail, rtp_timestamper_name(enc));
+      if (tail != parsed) rtp_timestamper_keep_running_time(tail);
       tail = append(b, tail, "queue");
       if (gst_element_link(tail, mux)) {
         carried++;

@@ -317,9 +317,7 @@ GROUPS = {
              ("an RTSP viewer is a session until it leaves", test_play_session)],
     "record": [("ffmpeg RECORD (UDP) plays over HLS and RTSP with h264+aac", test_record_ffmpeg_hls),
                ("ffmpeg RECORD over TCP plays over HLS", test_record_ffmpeg_tcp),
-               # Each track alone plays; audio + video together never leave the muxer yet.
-               ("rtspclientsink RECORD (audio + video) plays over HLS # TODO rtspclientsink A+V "
-                "stalls in the RECORD muxer", test_record_gstreamer)
+               ("rtspclientsink RECORD (audio + video) plays over HLS", test_record_gstreamer)
                if have_rtspclientsink() else
                ("rtspclientsink RECORD # SKIP rtspclientsink (gstreamer1.0-rtsp) not installed",
                 skipped)],
