@@ -201,7 +201,8 @@ class RtmpPlayer:
 
     OUT_CHUNK = 4096
 
-    def __init__(self, port, app, stream, on_video):
+    def __init__(self, port, app, stream, on_video, steps):
+        self.steps = steps  # (state, monotonic) as the session advances
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.port, self.app, self.stream, self.on_video = port, app, stream, on_video
@@ -262,6 +263,7 @@ class RtmpPlayer:
                                            "audioCodecs": 3575, "videoCodecs": 252,
                                            "videoFunction": 1})
             self.state = "connect"
+            self.steps.append((self.state, time.monotonic()))
         self.parse()
         if self.received - self.acked > self.window // 2:
             self.acked = self.received
@@ -350,11 +352,13 @@ class RtmpPlayer:
             if values[0] == "_result" and self.state == "connect":
                 self.command(0, "createStream", 2, None)
                 self.state = "createStream"
+                self.steps.append((self.state, time.monotonic()))
             elif values[0] == "_result" and self.state == "createStream" and len(values) >= 4:
                 self.stream_id = int(values[3])
                 self.send_msg(2, 4, 0, struct.pack(">HII", 3, self.stream_id, 100))
                 self.command(self.stream_id, "play", 0, None, self.stream)
                 self.state = "play"
+                self.steps.append((self.state, time.monotonic()))
             elif values[0] == "_error":
                 raise Missing("RTMP %s refused: %r" % (self.state, values[3:]))
 
@@ -645,13 +649,14 @@ def one_run(binary, warmup, window):
                                   ffmpeg.stderr.read().decode()[-300:])
             return len(enc) > 30
         poll("ffmpeg to push one second", pushing, timeout=30, interval=0)
-        readers = [RtmpPlayer(server.rtmp_port, "live", STREAM, reader_video("RTMP")),
+        rtmp_steps = []
+        joined = time.monotonic()
+        readers = [RtmpPlayer(server.rtmp_port, "live", STREAM, reader_video("RTMP"), rtmp_steps),
                    HttpFlvPlayer(server.http_port, "/%s.flv" % STREAM, reader_video("HTTP-FLV"))]
         for r in readers:
             sel.register(r, selectors.EVENT_READ)
         hls = HlsWatcher(server.http_port, STREAM, stop_event)
         hls.start()
-        joined = time.monotonic()
         end = joined + warmup + window
         closed = []
         while time.monotonic() < end:
@@ -692,7 +697,19 @@ def one_run(binary, warmup, window):
             note = hls.error
         if unmatched:
             note += " %d frames not matched to the encoder's" % unmatched
-        if net and min(net) < 0:  # would mean the tap was buffered: E stamped late
+        sent = sum(1 for e, _ in enc.values() if e >= lo and e < end - 0.5)
+        got = sum(1 for k in arr if k in enc and lo <= enc[k][0] < end - 0.5)
+        if name != "HLS" and got < sent:  # dropped by the server (slow viewer) or lost here
+            gaps = sorted(arr.values()) + [end]  # arrival times since joining
+            worst = max(zip(gaps, gaps[1:]), key=lambda g: g[1] - g[0])
+            note += " missed %d of %d frames (longest arrival gap %.2f s from +%.2f s)" % (
+                sent - got, sent, worst[1] - worst[0], worst[0] - joined)
+            if arr:
+                note += "; first frame %.2f s after joining" % (min(arr.values()) - joined)
+            if name == "RTMP":
+                note += " (%s)" % ", ".join("%s sent +%.2f s" % (st, t - joined)
+                                            for st, t in rtmp_steps)
+        if net and min(net) < -1:  # the tap was buffered (E stamped late); -1..0: same select
             note += " min encoder->reader %.1f ms" % min(net)
         if closed:
             note += " closed early: " + ",".join(closed)
