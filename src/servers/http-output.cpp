@@ -1,8 +1,7 @@
 #include "servers/http-output.h"
 
-#include "servers/server-thread.h"
-
 #include <libsoup/soup.h>
+#include <netinet/in.h>
 
 #include <condition_variable>
 #include <exception>
@@ -15,6 +14,7 @@
 #include "servers/http-progressive.h"
 #include "servers/http-routes.h"
 #include "servers/http-vod-file.h"
+#include "servers/server-thread.h"
 
 #define GST_CAT_DEFAULT estuary_http_debug
 
@@ -81,8 +81,10 @@ void handle_request(HttpServerState &state, SoupServerMessage *msg, const char *
       hls_handler::serve(state, msg, route, query);
       return;
     case HttpRoute::Kind::kProgressive: {
-      const char *v = query ? static_cast<const char *>(g_hash_table_lookup(query, "video")) : nullptr;
-      const char *a = query ? static_cast<const char *>(g_hash_table_lookup(query, "audio")) : nullptr;
+      const char *v =
+          query ? static_cast<const char *>(g_hash_table_lookup(query, "video")) : nullptr;
+      const char *a =
+          query ? static_cast<const char *>(g_hash_table_lookup(query, "audio")) : nullptr;
       TrackRequest tracks = TrackRequest::parse(v, a);
       GRef<SoupServerMessage> ref = GRef<SoupServerMessage>::ref(msg);
       HttpServerState *st = &state;
@@ -145,19 +147,59 @@ struct HttpOutput::Thread {
   void report_start(GError *err, guint bound);
 };
 
+namespace {
+
+// Enough for a thousand viewers connecting at once; GLib's default backlog (10) makes the
+// kernel drop SYNs in such a burst and the clients wait for their retransmission (1 s, 3 s...).
+constexpr int kListenBacklog = 1024;
+
+// Binds and listens on `address` with our backlog and hands the socket to `server`; returns the
+// bound port, 0 with `error` set.
+guint listen_on(SoupServer *server, GInetAddress *address, guint port, GError **error) {
+  GRef<GSocket> socket = GRef<GSocket>::adopt(g_socket_new(
+      g_inet_address_get_family(address), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error));
+  if (!socket) return 0;
+  // The IPv6 wildcard listens beside an IPv4 one, as soup_server_listen_all() does.
+  if (g_inet_address_get_family(address) == G_SOCKET_FAMILY_IPV6)
+    g_socket_set_option(socket.get(), IPPROTO_IPV6, IPV6_V6ONLY, 1, nullptr);
+  g_socket_set_listen_backlog(socket.get(), kListenBacklog);
+  GRef<GSocketAddress> sa =
+      GRef<GSocketAddress>::adopt(g_inet_socket_address_new(address, static_cast<guint16>(port)));
+  if (!g_socket_bind(socket.get(), sa.get(), TRUE, error) ||
+      !g_socket_listen(socket.get(), error) ||
+      !soup_server_listen_socket(server, socket.get(), static_cast<SoupServerListenOptions>(0),
+                                 error))
+    return 0;
+  GRef<GSocketAddress> local =
+      GRef<GSocketAddress>::adopt(g_socket_get_local_address(socket.get(), error));
+  return local ? g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local.get())) : 0;
+}
+
+}  // namespace
+
 bool HttpOutput::Thread::listen(SoupServer *server, GError **error) {
   const HttpSettings &s = state->settings;
   if (s.interface.empty() || s.interface == "0.0.0.0" || s.interface == "::") {
-    return soup_server_listen_all(server, s.port, static_cast<SoupServerListenOptions>(0), error);
+    GRef<GInetAddress> v4 = GRef<GInetAddress>::adopt(g_inet_address_new_any(G_SOCKET_FAMILY_IPV4));
+    guint bound = listen_on(server, v4.get(), s.port, error);
+    if (!bound) return false;
+    // IPv6 on the same port when the host has it; a host without IPv6 still serves IPv4.
+    GRef<GInetAddress> v6 = GRef<GInetAddress>::adopt(g_inet_address_new_any(G_SOCKET_FAMILY_IPV6));
+    GError *v6_error = nullptr;
+    if (!listen_on(server, v6.get(), bound, &v6_error)) {
+      GST_CAT_INFO(estuary_http_debug, "no IPv6 listener: %s", v6_error->message);
+      g_error_free(v6_error);
+    }
+    return true;
   }
-  GRef<GInetAddress> addr = GRef<GInetAddress>::adopt(g_inet_address_new_from_string(s.interface.c_str()));
+  GRef<GInetAddress> addr =
+      GRef<GInetAddress>::adopt(g_inet_address_new_from_string(s.interface.c_str()));
   if (!addr) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "bad interface address '%s'",
                 s.interface.c_str());
     return false;
   }
-  GRef<GSocketAddress> sa = GRef<GSocketAddress>::adopt(g_inet_socket_address_new(addr.get(), s.port));
-  return soup_server_listen(server, sa.get(), static_cast<SoupServerListenOptions>(0), error);
+  return listen_on(server, addr.get(), s.port, error) != 0;
 }
 
 void HttpOutput::Thread::report_start(GError *err, guint bound) {
@@ -186,8 +228,8 @@ gpointer HttpOutput::Thread::run(gpointer data) {
   guint bound = 0;
   GSList *listeners = soup_server_get_listeners(server.get());
   if (listeners) {
-    GRef<GSocketAddress> local = GRef<GSocketAddress>::adopt(
-        g_socket_get_local_address(G_SOCKET(listeners->data), nullptr));
+    GRef<GSocketAddress> local =
+        GRef<GSocketAddress>::adopt(g_socket_get_local_address(G_SOCKET(listeners->data), nullptr));
     if (local && G_IS_INET_SOCKET_ADDRESS(local.get())) {
       bound = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local.get()));
     }

@@ -1,12 +1,11 @@
 #include "servers/rtmp-server.h"
 
-#include "servers/server-thread.h"
-
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
 
 #include "servers/rtmp-connection.h"
+#include "servers/server-thread.h"
 
 GST_DEBUG_CATEGORY(estuary_rtmp_debug);
 #define GST_CAT_DEFAULT estuary_rtmp_debug
@@ -17,6 +16,9 @@ namespace {
 
 // Beyond this many clients new ones are turned away at once, bounding memory and sources.
 constexpr size_t kMaxConnections = 4096;
+// Enough for a thousand players connecting at once; GLib's default backlog (10) makes the kernel
+// drop SYNs in such a burst and the clients wait for their retransmission (1 s, 3 s...).
+constexpr int kListenBacklog = 1024;
 
 guint port_setting(JsonObject *settings, guint fallback) {
   JsonNode *n = settings ? json_object_get_member(settings, "port") : nullptr;
@@ -92,6 +94,7 @@ struct RtmpServer::Thread {
 // Returns the bound port, 0 with `error` set on failure.
 guint RtmpServer::Thread::listen(GSocketListener *listener, GError **error) {
   const RtmpSettings &s = state->settings;
+  g_socket_listener_set_backlog(listener, kListenBacklog);
   if (s.interface.empty() || s.interface == "0.0.0.0" || s.interface == "::") {
     if (s.port == 0) return g_socket_listener_add_any_inet_port(listener, nullptr, error);
     return g_socket_listener_add_inet_port(listener, static_cast<guint16>(s.port), nullptr, error)
