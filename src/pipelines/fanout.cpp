@@ -10,8 +10,41 @@ namespace estuary {
 
 namespace {
 
+// A pushed buffer with its bytes mapped once, shared by every viewer's queue.
+struct Item {
+  GRef<GstBuffer> buf;
+  GRef<GBytes> bytes;  // null when the buffer could not be mapped
+};
+
+struct MappedBuffer {
+  GstBuffer *buf;
+  GstMapInfo info;
+};
+
+// The bytes of `buf` as a GBytes that keeps one read mapping for as long as it lives.
+GRef<GBytes> map_bytes(GstBuffer *buf) {
+  auto *m = new MappedBuffer{gst_buffer_ref(buf), GstMapInfo{}};
+  if (!gst_buffer_map(m->buf, &m->info, GST_MAP_READ)) {
+    gst_buffer_unref(m->buf);
+    delete m;
+    return nullptr;
+  }
+  return GRef<GBytes>::adopt(g_bytes_new_with_free_func(
+      m->info.data, m->info.size,
+      [](gpointer d) {
+        auto *mb = static_cast<MappedBuffer *>(d);
+        gst_buffer_unmap(mb->buf, &mb->info);
+        gst_buffer_unref(mb->buf);
+        delete mb;
+      },
+      m));
+}
+
+Item make_item(GstBuffer *buf) { return Item{GRef<GstBuffer>::ref(buf), map_bytes(buf)}; }
+
 struct Entry {
   GRef<GstBuffer> buf;
+  GRef<GBytes> bytes;
   GstClockTime ts;
   bool header;
 };
@@ -42,8 +75,8 @@ struct Fanout::Impl {
   std::string name;
   Limits limits;
   mutable GMutex lock;  // guards everything below and every viewer's State
-  std::vector<GRef<GstBuffer>> headers;
-  std::vector<GRef<GstBuffer>> gop;  // since the latest keyframe; empty when invalid
+  std::vector<Item> headers;
+  std::vector<Item> gop;  // since the latest keyframe; empty when invalid
   uint64_t gop_bytes = 0;
   bool gop_valid = false;
   bool ended = false;
@@ -54,12 +87,12 @@ struct Fanout::Impl {
   ~Impl() { g_mutex_clear(&lock); }
 
   // Call with lock held.
-  void enqueue(FanoutViewer::State &v, GstBuffer *buf, bool header) {
-    v.queue.push_back(Entry{GRef<GstBuffer>::ref(buf), timestamp_of(buf), header});
-    v.queued_bytes += gst_buffer_get_size(buf);
+  void enqueue(FanoutViewer::State &v, const Item &item, bool header) {
+    v.queue.push_back(Entry{item.buf, item.bytes, timestamp_of(item.buf.get()), header});
+    v.queued_bytes += gst_buffer_get_size(item.buf.get());
   }
   void enqueue_headers(FanoutViewer::State &v) {
-    for (auto &h : headers) enqueue(v, h.get(), true);
+    for (auto &h : headers) enqueue(v, h, true);
     v.need_headers = false;
   }
   bool over_limit(const FanoutViewer::State &v) const {
@@ -107,12 +140,13 @@ Fanout::~Fanout() { end(); }
 void Fanout::set_headers(const std::vector<GstBuffer *> &headers) {
   MutexLock l(&impl_->lock);
   impl_->headers.clear();
-  for (GstBuffer *h : headers) impl_->headers.push_back(GRef<GstBuffer>::ref(h));
+  for (GstBuffer *h : headers) impl_->headers.push_back(make_item(h));
   GST_DEBUG("%s: %zu header buffers", impl_->name.c_str(), headers.size());
 }
 
 void Fanout::push(GstBuffer *buf) {
   std::vector<std::shared_ptr<FanoutViewer::State>> wake;
+  const Item item = make_item(buf);  // mapped outside the lock, once for every viewer
   {
     MutexLock l(&impl_->lock);
     Impl &f = *impl_;
@@ -126,7 +160,7 @@ void Fanout::push(GstBuffer *buf) {
       f.gop_valid = true;
     }
     if (f.gop_valid) {
-      f.gop.push_back(GRef<GstBuffer>::ref(buf));
+      f.gop.push_back(item);
       f.gop_bytes += size;
       if (f.gop_bytes > f.limits.max_gop_bytes) {
         GST_WARNING("%s: keyframe cache over %" G_GUINT64_FORMAT " bytes, dropped", f.name.c_str(),
@@ -145,7 +179,7 @@ void Fanout::push(GstBuffer *buf) {
       }
       const bool was_empty = v.queue.empty();
       if (v.need_headers) f.enqueue_headers(v);
-      f.enqueue(v, buf, false);
+      f.enqueue(v, item, false);
       if (f.over_limit(v)) {
         f.clear_queue(v);
         if (!v.drained_since_skip) {
@@ -202,7 +236,7 @@ std::shared_ptr<FanoutViewer> Fanout::add_viewer(std::function<void()> wakeup) {
     } else {
       if (f.gop_valid && !f.gop.empty()) {
         f.enqueue_headers(*state);
-        for (auto &b : f.gop) f.enqueue(*state, b.get(), false);
+        for (auto &b : f.gop) f.enqueue(*state, b, false);
       } else {
         state->wait_keyframe = true;  // headers are queued right before that keyframe
       }
@@ -243,6 +277,21 @@ GRef<GstBuffer> FanoutViewer::pull() {
   v.bytes_sent += size;
   if (v.queue.empty()) v.drained_since_skip = true;
   return std::move(e.buf);
+}
+
+GRef<GBytes> FanoutViewer::pull_bytes(GstClockTime *timestamp) {
+  MutexLock l(&fanout_->lock);
+  State &v = *state_;
+  if (v.queue.empty()) return nullptr;
+  Entry e = std::move(v.queue.front());
+  v.queue.pop_front();
+  const uint64_t size = gst_buffer_get_size(e.buf.get());
+  v.queued_bytes -= size;
+  v.bytes_sent += size;
+  if (v.queue.empty()) v.drained_since_skip = true;
+  if (timestamp) *timestamp = e.ts;
+  // An unmappable buffer (never seen in practice) goes out empty rather than stalling the viewer.
+  return e.bytes ? std::move(e.bytes) : GRef<GBytes>::adopt(g_bytes_new(nullptr, 0));
 }
 
 bool FanoutViewer::closed() const {

@@ -71,6 +71,12 @@ class FanoutViewer {
  public:
   // Next buffer to send (transfer full), or null when nothing is queued right now. Never blocks.
   GRef<GstBuffer> pull();
+  // Like pull(), but the buffer's bytes (transfer full; null when nothing is queued) and its
+  // timestamp (DTS, else PTS) in `timestamp` when given. The buffer is mapped once when it is
+  // pushed and every viewer shares that mapping: a writer can keep the bytes until the socket
+  // took them without mapping the memory once per viewer (GstMemory counts at most 255
+  // concurrent maps).
+  GRef<GBytes> pull_bytes(GstClockTime *timestamp = nullptr);
   // True once nothing more will come: the stream ended and the queue is drained, the viewer was
   // dropped for being too slow, or close() was called.
   bool closed() const;

@@ -21,6 +21,7 @@ GST_DEBUG_CATEGORY_EXTERN(estuary_http_debug);
 namespace estuary {
 
 class ProgressiveViewer;
+struct ProgressiveWakes;
 class HlsSessions;
 
 struct HttpSettings {
@@ -41,6 +42,8 @@ struct HttpServerState {
   GRef<GMainContext> context;  // the HTTP thread's context
   bool stopping = false;
   std::set<std::shared_ptr<ProgressiveViewer>> viewers;
+  // Progressive viewers' wakes (http-progressive.cpp); the fanouts' threads add to it.
+  std::shared_ptr<ProgressiveWakes> progressive_wakes;
   std::unique_ptr<HlsSessions> hls_sessions;
 };
 

@@ -1,100 +1,134 @@
 #include "servers/http-progressive.h"
 
+#include <cstring>
+#include <vector>
+
+#include "estuary-config.h"
+
 #define GST_CAT_DEFAULT estuary_http_debug
 
 namespace estuary {
 
 namespace {
 
-// Bytes handed to libsoup and not yet written; beyond it the viewer's queue stays in the fanout,
-// where its backlog limits apply.
-constexpr gsize kMaxInFlightBytes = 512 * 1024;
+// Bytes taken from the fanout and not yet written (shared with the fanout, never copied);
+// beyond it the viewer's queue stays in the fanout, where its backlog limits apply.
+constexpr gsize kMaxPendingBytes = 512 * 1024;
+// Buffers per sendmsg().
+constexpr int kMaxVectors = 64;
 constexpr gint64 kReportIntervalUs = G_USEC_PER_SEC;
+// Fanout wakes are gathered for this long and served in one dispatch: a viewer then writes the
+// few buffers that arrived meanwhile with one syscall, and a thousand viewers cost one timer
+// rather than a thousand idle sources per buffer. It delays a live viewer by at most this much.
+constexpr guint kWakeBatchMs = 40;
 
-// One mapped GstMemory kept alive by the GBytes that points into it.
-struct MappedMemory {
-  GstMemory *memory;
-  GstMapInfo info;
-};
-
-void unmap_memory(gpointer data) {
-  auto *m = static_cast<MappedMemory *>(data);
-  gst_memory_unmap(m->memory, &m->info);
-  gst_memory_unref(m->memory);
-  delete m;
-}
-
-// Appends the memories of `buf` to `body` without copying; returns the sizes appended.
-void append_buffer(SoupMessageBody *body, GstBuffer *buf, std::deque<gsize> *sizes) {
-  guint n = gst_buffer_n_memory(buf);
-  for (guint i = 0; i < n; i++) {
-    GstMemory *mem = gst_buffer_peek_memory(buf, i);
-    auto *m = new MappedMemory{gst_memory_ref(mem), GstMapInfo{}};
-    if (!gst_memory_map(m->memory, &m->info, GST_MAP_READ)) {
-      gst_memory_unref(m->memory);
-      delete m;
-      continue;
-    }
-    if (m->info.size == 0) {
-      unmap_memory(m);
-      continue;
-    }
-    gsize size = m->info.size;
-    GRef<GBytes> bytes =
-        GRef<GBytes>::adopt(g_bytes_new_with_free_func(m->info.data, size, unmap_memory, m));
-    soup_message_body_append_bytes(body, bytes.get());
-    sizes->push_back(size);
-  }
+// The response head: status, the headers libsoup would send (type, no caching, CORS) and a
+// close-delimited body, which HTTP/1.0 and 1.1 clients both read until the connection closes.
+std::string response_head(SoupServerMessage *msg, OutputFormat format) {
+  const bool http10 = soup_server_message_get_http_version(msg) == SOUP_HTTP_1_0;
+  GRef<GDateTime> now = GRef<GDateTime>::adopt(g_date_time_new_now_utc());
+  GCharPtr date(soup_date_time_to_string(now.get(), SOUP_DATE_HTTP));  // English, any locale
+  std::string head = http10 ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n";
+  head += "Server: estuary/" ESTUARY_VERSION "\r\n";
+  head += std::string("Date: ") + date.get() + "\r\n";
+  head += std::string("Content-Type: ") + format_mime_type(format) + "\r\n";
+  head +=
+      "Cache-Control: no-cache\r\n"
+      "Access-Control-Allow-Origin: *\r\n"
+      "Access-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n"
+      "Access-Control-Allow-Headers: *\r\n"
+      "Access-Control-Expose-Headers: *\r\n"
+      "Connection: close\r\n\r\n";
+  return head;
 }
 
 }  // namespace
 
-// Posted from the fanout's pushing thread to the HTTP context; at most one pending at a time.
+// The viewers of one HTTP server that have something to send, gathered from the fanouts'
+// pushing threads and pumped together on the HTTP context.
+struct ProgressiveWakes {
+  GRef<GMainContext> context;
+  GMutex lock;  // guards the two fields below
+  std::vector<std::shared_ptr<ProgressiveViewer::Wake>> ready;
+  bool scheduled = false;
+
+  explicit ProgressiveWakes(GMainContext *c) : context(GRef<GMainContext>::ref(c)) {
+    g_mutex_init(&lock);
+  }
+  ~ProgressiveWakes() { g_mutex_clear(&lock); }
+
+  static void add(const std::shared_ptr<ProgressiveWakes> &self,
+                  std::shared_ptr<ProgressiveViewer::Wake> wake) {
+    MutexLock l(&self->lock);
+    self->ready.push_back(std::move(wake));
+    if (self->scheduled) return;
+    self->scheduled = true;
+    GSource *source = g_timeout_source_new(kWakeBatchMs);
+    g_source_set_callback(
+        source, dispatch, new std::shared_ptr<ProgressiveWakes>(self),
+        [](gpointer d) { delete static_cast<std::shared_ptr<ProgressiveWakes> *>(d); });
+    g_source_attach(source, self->context.get());
+    g_source_unref(source);
+  }
+  static gboolean dispatch(gpointer data);
+};
+
+// One viewer's place in the batch: at most one pending entry at a time.
 struct ProgressiveViewer::Wake {
   std::atomic<bool> pending{false};
-  GRef<GMainContext> context;
+  std::shared_ptr<ProgressiveWakes> wakes;
   std::weak_ptr<ProgressiveViewer> target;  // locked on the HTTP thread only
 
-  static gboolean dispatch(gpointer data) {
-    auto *wake = static_cast<std::shared_ptr<Wake> *>(data);
-    (*wake)->pending.store(false);
-    if (auto viewer = (*wake)->target.lock()) viewer->pump();
-    return G_SOURCE_REMOVE;
-  }
-  static void destroy(gpointer data) { delete static_cast<std::shared_ptr<Wake> *>(data); }
   static void post(const std::shared_ptr<Wake> &wake) {
     if (wake->pending.exchange(true)) return;
-    GSource *source = g_idle_source_new();
-    g_source_set_priority(source, G_PRIORITY_DEFAULT);
-    g_source_set_callback(source, dispatch, new std::shared_ptr<Wake>(wake), destroy);
-    g_source_attach(source, wake->context.get());
-    g_source_unref(source);
+    ProgressiveWakes::add(wake->wakes, wake);
   }
 };
 
+gboolean ProgressiveWakes::dispatch(gpointer data) {
+  auto &self = *static_cast<std::shared_ptr<ProgressiveWakes> *>(data);
+  std::vector<std::shared_ptr<ProgressiveViewer::Wake>> ready;
+  {
+    MutexLock l(&self->lock);
+    ready.swap(self->ready);
+    self->scheduled = false;
+  }
+  for (auto &wake : ready) {
+    wake->pending.store(false);
+    if (auto viewer = wake->target.lock()) viewer->pump();
+  }
+  return G_SOURCE_REMOVE;
+}
+
 const char *progressive_protocol_name(OutputFormat format) {
   switch (format) {
-    case OutputFormat::kTS: return "HTTPTS";
-    case OutputFormat::kFLV: return "FLV";
-    case OutputFormat::kFMP4: return "MP4";
+    case OutputFormat::kTS:
+      return "HTTPTS";
+    case OutputFormat::kFLV:
+      return "FLV";
+    case OutputFormat::kFMP4:
+      return "MP4";
     case OutputFormat::kWebM:
-    case OutputFormat::kMKV: return "EBML";
-    case OutputFormat::kMP3: return "MP3";
-    case OutputFormat::kAAC: return "AAC";
-    case OutputFormat::kOGG: return "OGG";
-    case OutputFormat::kWAV: return "WAV";
+    case OutputFormat::kMKV:
+      return "EBML";
+    case OutputFormat::kMP3:
+      return "MP3";
+    case OutputFormat::kAAC:
+      return "AAC";
+    case OutputFormat::kOGG:
+      return "OGG";
+    case OutputFormat::kWAV:
+      return "WAV";
     case OutputFormat::kWebVTT:
-    case OutputFormat::kSRT: return "SubRip";
+    case OutputFormat::kSRT:
+      return "SubRip";
   }
   return "HTTP";
 }
 
-ProgressiveViewer::ProgressiveViewer(HttpServerState &state, SoupServerMessage *msg,
-                                     std::string stream, OutputFormat format)
-    : state_(state),
-      msg_(GRef<SoupServerMessage>::ref(msg)),
-      stream_(std::move(stream)),
-      format_(format) {}
+ProgressiveViewer::ProgressiveViewer(HttpServerState &state, std::string stream,
+                                     OutputFormat format, std::string host)
+    : state_(state), stream_(std::move(stream)), format_(format), host_(std::move(host)) {}
 
 ProgressiveViewer::~ProgressiveViewer() { stop(); }
 
@@ -106,108 +140,188 @@ void ProgressiveViewer::serve(HttpServerState &state, SoupServerMessage *msg,
   if (!fanout) {
     GST_CAT_INFO(estuary_http_debug, "%s: no %s output: %s", stream->name().c_str(),
                  format_name(format), reason.c_str());
-    http::respond(msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, "text/plain",
-                  (reason.empty() ? std::string("this format cannot carry the stream") : reason) +
-                      "\n");
+    http::respond(
+        msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, "text/plain",
+        (reason.empty() ? std::string("this format cannot carry the stream") : reason) + "\n");
     http::resume(msg);
     return;
   }
-  http::add_cors(msg);
-  SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
-  soup_message_headers_set_content_type(h, format_mime_type(format), nullptr);
-  soup_message_headers_replace(h, "Cache-Control", "no-cache");
-  soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
   if (strcmp(soup_server_message_get_method(msg), "HEAD") == 0) {
+    http::add_cors(msg);
+    SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
+    soup_message_headers_set_content_type(h, format_mime_type(format), nullptr);
+    soup_message_headers_replace(h, "Cache-Control", "no-cache");
+    soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
     http::resume(msg);
     return;
   }
-  // Chunked keeps HTTP/1.1 connections reusable; HTTP/1.0 clients read until the close.
-  bool http10 = soup_server_message_get_http_version(msg) == SOUP_HTTP_1_0;
-  soup_message_headers_set_encoding(h, http10 ? SOUP_ENCODING_EOF : SOUP_ENCODING_CHUNKED);
-  soup_message_body_set_accumulate(soup_server_message_get_response_body(msg), FALSE);
-
-  auto viewer = std::make_shared<ProgressiveViewer>(state, msg, stream->name(), format);
+  std::string head = response_head(msg, format);
+  std::string host = http::remote_host(msg);
+  GSocket *socket = soup_server_message_get_socket(msg);
+  GRef<GSocket> socket_ref = GRef<GSocket>::ref(socket);
+  // From here on libsoup forgets the message; the connection and its socket are ours.
+  GRef<GIOStream> connection = GRef<GIOStream>::adopt(soup_server_message_steal_connection(msg));
+  if (!connection || !socket) {
+    GST_CAT_WARNING(estuary_http_debug, "%s: could not take the connection of viewer %s",
+                    stream->name().c_str(), host.c_str());
+    return;
+  }
+  auto viewer = std::make_shared<ProgressiveViewer>(state, stream->name(), format, host);
   state.viewers.insert(viewer);
-  http::resume(msg);  // from here on libsoup pauses the message itself when the body runs dry
-  viewer->start(std::move(fanout));
+  viewer->start(std::move(fanout), connection.get(), socket, std::move(head));
 }
 
-void ProgressiveViewer::start(std::shared_ptr<Fanout> fanout) {
+void ProgressiveViewer::start(std::shared_ptr<Fanout> fanout, GIOStream *connection,
+                              GSocket *socket, std::string head) {
+  connection_ = GRef<GIOStream>::ref(connection);
+  socket_ = socket;
+  g_socket_set_blocking(socket_, FALSE);
+  pending_.push_back(GRef<GBytes>::adopt(g_bytes_new(head.data(), head.size())));
+  pending_bytes_ = head.size();
   fanout_ = std::move(fanout);
+  if (!state_.progressive_wakes)
+    state_.progressive_wakes = std::make_shared<ProgressiveWakes>(state_.context.get());
   wake_ = std::make_shared<Wake>();
-  wake_->context = state_.context;
+  wake_->wakes = state_.progressive_wakes;
   wake_->target = weak_from_this();
   std::shared_ptr<Wake> wake = wake_;
   viewer_ = fanout_->add_viewer([wake] { Wake::post(wake); });
-  wrote_chunk_id_ = g_signal_connect(msg_.get(), "wrote-chunk", G_CALLBACK(on_wrote_chunk), this);
-  finished_id_ = g_signal_connect(msg_.get(), "finished", G_CALLBACK(on_finished), this);
-  session_ = state_.streams.session_open(
-      ViewerReport{http::remote_host(msg_.get()), stream_, progressive_protocol_name(format_)});
+  session_ =
+      state_.streams.session_open(ViewerReport{host_, stream_, progressive_protocol_name(format_)});
   last_report_us_ = g_get_monotonic_time();
-  GST_CAT_INFO(estuary_http_debug, "%s: %s viewer %s joined", stream_.c_str(),
-               format_name(format_), http::remote_host(msg_.get()).c_str());
+  GST_CAT_INFO(estuary_http_debug, "%s: %s viewer %s joined", stream_.c_str(), format_name(format_),
+               host_.c_str());
   pump();
 }
 
 void ProgressiveViewer::pump() {
-  if (stopped_ || completed_ || !http::alive(msg_.get())) return;
-  SoupMessageBody *body = soup_server_message_get_response_body(msg_.get());
-  bool appended = false;
-  while (in_flight_bytes_ < kMaxInFlightBytes) {
-    GRef<GstBuffer> buf = viewer_->pull();
-    if (!buf) break;
-    GstClockTime ts = GST_BUFFER_DTS_OR_PTS(buf.get());
-    if (GST_CLOCK_TIME_IS_VALID(ts)) position_ms_ = static_cast<gint64>(ts / GST_MSECOND);
-    size_t before = in_flight_.size();
-    append_buffer(body, buf.get(), &in_flight_);
-    for (size_t i = before; i < in_flight_.size(); i++) in_flight_bytes_ += in_flight_[i];
-    appended = appended || in_flight_.size() > before;
-  }
-  if (viewer_->closed() && viewer_->close_reason() != "end of stream") {
-    // Dropped for being too slow: its connection holds a full queue that will never drain, so
-    // cut it now rather than wait for the client.
+  if (stopped_) return;
+  if (!ending_ && viewer_->closed() && viewer_->close_reason() != "end of stream") {
+    // Dropped for being too slow (its socket is full, most likely): what it still has queued
+    // would never drain; cut it now.
     GST_CAT_INFO(estuary_http_debug, "%s: %s viewer %s dropped: %s", stream_.c_str(),
-                 format_name(format_), http::remote_host(msg_.get()).c_str(),
-                 viewer_->close_reason().c_str());
-    completed_ = true;
-    if (GSocket *socket = soup_server_message_get_socket(msg_.get()))
-      g_socket_shutdown(socket, TRUE, TRUE, nullptr);
-    soup_server_message_unpause(msg_.get());
+                 format_name(format_), host_.c_str(), viewer_->close_reason().c_str());
+    finish("dropped");
     return;
   }
-  if (in_flight_bytes_ < kMaxInFlightBytes && viewer_->closed()) {
-    GST_CAT_INFO(estuary_http_debug, "%s: %s viewer ends: %s", stream_.c_str(),
-                 format_name(format_), viewer_->close_reason().c_str());
-    soup_message_body_complete(body);
-    completed_ = true;
-    appended = true;
+  // The fanout wakes a viewer only when its queue was empty: keep taking and writing until the
+  // queue is drained or the socket is full (then on_writable() pumps again).
+  while (!stopped_ && !write_source_) {
+    bool took = false;
+    while (!ending_ && pending_bytes_ < kMaxPendingBytes) {
+      GstClockTime ts = GST_CLOCK_TIME_NONE;
+      GRef<GBytes> bytes = viewer_->pull_bytes(&ts);
+      if (!bytes) break;
+      took = true;
+      if (GST_CLOCK_TIME_IS_VALID(ts)) position_ms_ = static_cast<gint64>(ts / GST_MSECOND);
+      gsize size = g_bytes_get_size(bytes.get());
+      if (size == 0) continue;
+      pending_bytes_ += size;
+      pending_.push_back(std::move(bytes));
+    }
+    if (!ending_ && viewer_->closed()) {
+      std::string why = viewer_->close_reason();
+      if (why != "end of stream") {
+        // Dropped for being too slow: what it still has queued would never drain; cut it now.
+        GST_CAT_INFO(estuary_http_debug, "%s: %s viewer %s dropped: %s", stream_.c_str(),
+                     format_name(format_), host_.c_str(), why.c_str());
+        finish("dropped");
+        return;
+      }
+      GST_CAT_INFO(estuary_http_debug, "%s: %s viewer ends: %s", stream_.c_str(),
+                   format_name(format_), why.c_str());
+      ending_ = true;  // the body ends when the connection closes, once pending_ is sent
+    }
+    write();
+    if (!took || ending_) return;
   }
-  if (appended) soup_server_message_unpause(msg_.get());
 }
 
-void ProgressiveViewer::on_wrote_chunk(SoupServerMessage *, gpointer self) {
-  auto *v = static_cast<ProgressiveViewer *>(self);
-  if (!v->in_flight_.empty()) {
-    v->bytes_written_ += v->in_flight_.front();
-    v->in_flight_bytes_ -= v->in_flight_.front();
-    v->in_flight_.pop_front();
-  }
-  v->report(false);
-  v->pump();
-}
-
-void ProgressiveViewer::on_finished(SoupServerMessage *, gpointer self) {
-  auto *v = static_cast<ProgressiveViewer *>(self);
-  GST_CAT_INFO(estuary_http_debug, "%s: %s viewer left after %" G_GUINT64_FORMAT " bytes",
-               v->stream_.c_str(), format_name(v->format_), v->bytes_written_);
-  v->stop();
-  // Last: may destroy `v` (the signal emission holds its own reference on the message).
-  for (auto it = v->state_.viewers.begin(); it != v->state_.viewers.end(); ++it) {
-    if (it->get() == v) {
-      v->state_.viewers.erase(it);
-      break;
+void ProgressiveViewer::write() {
+  if (stopped_ || write_source_) return;  // a full socket: on_writable() resumes
+  while (!pending_.empty()) {
+    GOutputVector vectors[kMaxVectors];
+    int n = 0;
+    for (auto it = pending_.begin(); it != pending_.end() && n < kMaxVectors; ++it, ++n) {
+      gsize size = 0;
+      const auto *data = static_cast<const guint8 *>(g_bytes_get_data(it->get(), &size));
+      const gsize skip = n == 0 ? pending_offset_ : 0;
+      vectors[n].buffer = data + skip;
+      vectors[n].size = size - skip;
+    }
+    GError *err = nullptr;
+    gssize sent = g_socket_send_message(socket_, nullptr, vectors, n, nullptr, 0, 0, nullptr, &err);
+    if (sent < 0) {
+      if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+        g_error_free(err);
+        write_source_ = g_socket_create_source(
+            socket_, static_cast<GIOCondition>(G_IO_OUT | G_IO_HUP | G_IO_ERR), nullptr);
+        g_source_set_callback(write_source_, G_SOURCE_FUNC(on_writable), this, nullptr);
+        g_source_attach(write_source_, state_.context.get());
+        report(false);
+        return;
+      }
+      GST_CAT_INFO(estuary_http_debug,
+                   "%s: %s viewer %s left after %" G_GUINT64_FORMAT " bytes: %s", stream_.c_str(),
+                   format_name(format_), host_.c_str(), bytes_written_, err->message);
+      g_error_free(err);
+      finish("write failed");
+      return;
+    }
+    bytes_written_ += static_cast<guint64>(sent);
+    pending_bytes_ -= static_cast<gsize>(sent);
+    gsize left = static_cast<gsize>(sent);
+    while (left > 0) {
+      const gsize front = g_bytes_get_size(pending_.front().get()) - pending_offset_;
+      if (left < front) {
+        pending_offset_ += left;
+        break;
+      }
+      left -= front;
+      pending_offset_ = 0;
+      pending_.pop_front();
     }
   }
+  report(false);
+  if (ending_) finish("end of stream");
+}
+
+gboolean ProgressiveViewer::on_writable(GSocket *, GIOCondition, gpointer self) {
+  // Keeps the viewer alive through the dispatch even if it finishes.
+  std::shared_ptr<ProgressiveViewer> v = static_cast<ProgressiveViewer *>(self)->shared_from_this();
+  g_source_destroy(v->write_source_);
+  g_source_unref(v->write_source_);
+  v->write_source_ = nullptr;
+  v->write();
+  v->pump();  // refill: the fanout only wakes a viewer whose queue was empty
+  return G_SOURCE_REMOVE;
+}
+
+void ProgressiveViewer::finish(const char *why) {
+  GST_CAT_DEBUG(estuary_http_debug, "%s: %s viewer %s finished: %s", stream_.c_str(),
+                format_name(format_), host_.c_str(), why);
+  stop();
+  // Leave the server's set from a fresh dispatch: finish() may run inside our own callbacks.
+  struct Removal {
+    HttpServerState *state;
+    ProgressiveViewer *viewer;
+  };
+  GSource *idle = g_idle_source_new();
+  g_source_set_callback(
+      idle,
+      [](gpointer data) -> gboolean {
+        auto *r = static_cast<Removal *>(data);
+        for (auto it = r->state->viewers.begin(); it != r->state->viewers.end(); ++it) {
+          if (it->get() == r->viewer) {
+            r->state->viewers.erase(it);
+            break;
+          }
+        }
+        return G_SOURCE_REMOVE;
+      },
+      new Removal{&state_, this}, [](gpointer data) { delete static_cast<Removal *>(data); });
+  g_source_attach(idle, state_.context.get());
+  g_source_unref(idle);
 }
 
 void ProgressiveViewer::report(bool force) {
@@ -221,15 +335,22 @@ void ProgressiveViewer::report(bool force) {
 void ProgressiveViewer::stop() {
   if (stopped_) return;
   stopped_ = true;
-  if (wrote_chunk_id_) g_signal_handler_disconnect(msg_.get(), wrote_chunk_id_);
-  if (finished_id_) g_signal_handler_disconnect(msg_.get(), finished_id_);
-  wrote_chunk_id_ = finished_id_ = 0;
+  if (write_source_) {
+    g_source_destroy(write_source_);
+    g_source_unref(write_source_);
+    write_source_ = nullptr;
+  }
   if (viewer_) viewer_->close();
   if (session_) {
     report(true);
     state_.streams.session_close(session_);
     session_.reset();
   }
+  if (connection_) g_io_stream_close(connection_.get(), nullptr, nullptr);
+  connection_.reset();
+  socket_ = nullptr;
+  pending_.clear();
+  pending_bytes_ = 0;
   viewer_.reset();
   fanout_.reset();
 }

@@ -1,12 +1,20 @@
-// ProgressiveViewer: one HTTP viewer of a progressive format (/NAME.flv, .ts, .mp4, ...). The
-// stream's shared Fanout hands it refcounted GstBuffers; their memory goes into the chunked (or,
-// for HTTP/1.0, close-delimited) response as GBytes without copying. The response is paused
-// while the viewer's queue is empty and resumed when the fanout wakes it.
+// ProgressiveViewer: one HTTP viewer of a live progressive format (/NAME.flv, .ts, .mp4, ...).
+//
+// libsoup parses the request; then the viewer takes the connection over
+// (soup_server_message_steal_connection), writes the response head itself and sends the body
+// close-delimited (`Connection: close`), straight from the stream's shared Fanout: every buffer
+// is mapped once for all viewers and a viewer writes all it has with one sendmsg(), no copy, no
+// chunk framing. libsoup's body path costs three syscalls, a signal emission and an idle source
+// per chunk, which a thousand viewers of one stream cannot afford.
+//
+// Wakes from the fanout are batched per server (ProgressiveWakes): the viewers that got data
+// are pumped together every few tens of milliseconds.
 //
 // HTTP thread only. The viewer is a session (StreamDirectory::session_open) from the first byte
 // until the connection closes.
 #pragma once
 
+#include <gio/gio.h>
 #include <libsoup/soup.h>
 
 #include <atomic>
@@ -27,43 +35,52 @@ const char *progressive_protocol_name(OutputFormat format);
 
 class ProgressiveViewer : public std::enable_shared_from_this<ProgressiveViewer> {
  public:
+  struct Wake;
+
   // Answers `msg` (paused or not) with the stream in `format`: 415 with the reason when the
-  // format cannot carry the stream's tracks, else a streaming 200.
+  // format cannot carry the stream's tracks, the headers alone for HEAD, else takes the
+  // connection and streams.
   static void serve(HttpServerState &state, SoupServerMessage *msg,
                     std::shared_ptr<LiveStream> stream, OutputFormat format,
                     const TrackRequest &tracks);
 
-  // Server shutdown: leaves the fanout and closes the session. The message is left to libsoup.
+  // Leaves the fanout, closes the session and the connection. Idempotent; server shutdown
+  // calls it too.
   void stop();
 
-  ProgressiveViewer(HttpServerState &state, SoupServerMessage *msg, std::string stream,
-                    OutputFormat format);
+  ProgressiveViewer(HttpServerState &state, std::string stream, OutputFormat format,
+                    std::string host);
   ~ProgressiveViewer();
 
  private:
-  struct Wake;
-  static void on_wrote_chunk(SoupServerMessage *msg, gpointer self);
-  static void on_finished(SoupServerMessage *msg, gpointer self);
-  void start(std::shared_ptr<Fanout> fanout);
-  void pump();
+  friend struct ProgressiveWakes;
+  static gboolean on_writable(GSocket *socket, GIOCondition cond, gpointer self);
+  void start(std::shared_ptr<Fanout> fanout, GIOStream *connection, GSocket *socket,
+             std::string head);
+  void pump();                   // takes what the fanout has (up to the pending limit) and writes
+  void write();                  // sends pending bytes until the socket would block
+  void finish(const char *why);  // stop() and leave the server's set, from a fresh dispatch
   void report(bool force);
 
   HttpServerState &state_;
-  GRef<SoupServerMessage> msg_;
   const std::string stream_;
   const OutputFormat format_;
+  const std::string host_;
   std::shared_ptr<Fanout> fanout_;
   std::shared_ptr<FanoutViewer> viewer_;
   std::shared_ptr<Wake> wake_;
   std::shared_ptr<guint64> session_;
-  std::deque<gsize> in_flight_;  // sizes of the chunks handed to libsoup, not written yet
-  gsize in_flight_bytes_ = 0;
+  GRef<GIOStream> connection_;        // taken from libsoup; closing it closes the socket
+  GSocket *socket_ = nullptr;         // owned by connection_
+  GSource *write_source_ = nullptr;   // owned; attached while the socket is full
+  std::deque<GRef<GBytes>> pending_;  // the response head, then buffers shared with the fanout
+  gsize pending_offset_ = 0;          // bytes of pending_.front() already sent
+  gsize pending_bytes_ = 0;           // bytes in pending_ not sent
   guint64 bytes_written_ = 0;
   gint64 position_ms_ = 0;
   gint64 last_report_us_ = 0;
-  bool completed_ = false;  // the body was completed
+  bool ending_ = false;  // the stream ended: close once pending_ is sent
   bool stopped_ = false;
-  gulong wrote_chunk_id_ = 0, finished_id_ = 0;
 };
 
 }  // namespace estuary
