@@ -21,6 +21,8 @@ constexpr size_t kMaxOutputBytes = 4 * 1024 * 1024;
 // A player's output is refilled from its fanout only below this; the rest waits in the fanout,
 // whose backlog limits drop a client that stopped reading.
 constexpr size_t kPlayLowMark = 256 * 1024;
+// Pull-and-write rounds a player may take per main-loop dispatch before yielding to others.
+constexpr int kPlayRoundsPerDispatch = 16;
 constexpr gint64 kWriteStallUs = 30 * G_USEC_PER_SEC;
 constexpr gint64 kIdleUs = 30 * G_USEC_PER_SEC;              // connect without publish/play
 constexpr gint64 kPublisherSilenceUs = 30 * G_USEC_PER_SEC;  // publisher sends nothing
@@ -265,8 +267,9 @@ void RtmpConnection::play_decided(std::shared_ptr<LiveStream> stream, const std:
   GST_INFO("%s: RTMP player %s joined", name.c_str(), peer_.c_str());
   conn_.session().accept_play();
   std::weak_ptr<RtmpConnection> weak = weak_from_this();
+  if (!state_.play_wakes) state_.play_wakes = make_play_wakes(state_.context.get());
   play_ = std::make_unique<RtmpPlay>(state_.streams, std::move(fanout), peer_, name,
-                                     coalesced_wakeup(state_.context.get(), [weak] {
+                                     batched_wakeup(state_.play_wakes, [weak] {
                                        if (auto self = weak.lock()) self->pump_play();
                                      }));
   set_reading(true);
@@ -277,25 +280,34 @@ void RtmpConnection::play_decided(std::shared_ptr<LiveStream> stream, const std:
 void RtmpConnection::pump_play() {
   if (closed_ || !play_ || close_after_flush_) return;
   rtmp::Session &session = conn_.session();
-  while (out_bytes_ < kPlayLowMark && !closed_) {
-    if (!play_->pull_into(session)) break;
-    std::vector<uint8_t> out = conn_.take_output();
-    if (!out.empty()) queue_output(std::move(out));
-  }
-  if (closed_) return;
-  if (play_->closed()) {
-    std::string why = play_->close_reason();
-    if (play_->too_slow()) {
-      close("player dropped: it does not read fast enough");
-      return;
+  // The fanout wakes a player only when its queue was empty: keep refilling and writing until
+  // the queue is drained or the socket is full (then on_writable() pumps again).
+  for (;;) {
+    bool took = false;
+    while (out_bytes_ < kPlayLowMark && !closed_) {
+      if (!play_->pull_into(session)) break;
+      took = true;
+      std::vector<uint8_t> out = conn_.take_output();
+      if (!out.empty()) queue_output(std::move(out));
     }
-    GST_INFO("RTMP player %s ends: %s", peer_.c_str(), why.c_str());
-    session.end_play();
-    play_.reset();
-    std::vector<uint8_t> out = conn_.take_output();
-    if (!out.empty()) queue_output(std::move(out));
-    close_after_flush_ = true;
-    set_reading(false);
+    if (closed_) return;
+    if (play_->closed()) {
+      std::string why = play_->close_reason();
+      if (play_->too_slow()) {
+        close("player dropped: it does not read fast enough");
+        return;
+      }
+      GST_INFO("RTMP player %s ends: %s", peer_.c_str(), why.c_str());
+      session.end_play();
+      play_.reset();
+      std::vector<uint8_t> out = conn_.take_output();
+      if (!out.empty()) queue_output(std::move(out));
+      close_after_flush_ = true;
+      set_reading(false);
+      break;
+    }
+    try_write();
+    if (closed_ || write_source_ || !took) return;
   }
   try_write();
 }
@@ -314,11 +326,18 @@ void RtmpConnection::queue_output(std::vector<uint8_t> bytes) {
 void RtmpConnection::try_write() {
   if (closed_) return;
   while (!out_.empty()) {
-    const std::vector<uint8_t> &front = out_.front();
+    // Everything queued in one sendmsg: a player's batch is many small messages.
+    constexpr int kMaxVectors = 64;
+    GOutputVector vectors[kMaxVectors];
+    int n = 0;
+    for (auto it = out_.begin(); it != out_.end() && n < kMaxVectors; ++it, ++n) {
+      const size_t skip = n == 0 ? out_offset_ : 0;
+      vectors[n].buffer = it->data() + skip;
+      vectors[n].size = it->size() - skip;
+    }
     GError *err = nullptr;
-    gssize n = g_socket_send(socket_, reinterpret_cast<const gchar *>(front.data() + out_offset_),
-                             front.size() - out_offset_, nullptr, &err);
-    if (n < 0) {
+    gssize sent = g_socket_send_message(socket_, nullptr, vectors, n, nullptr, 0, 0, nullptr, &err);
+    if (sent < 0) {
       if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
         g_error_free(err);
         if (!write_source_) {
@@ -334,12 +353,18 @@ void RtmpConnection::try_write() {
       return;
     }
     last_write_us_ = g_get_monotonic_time();
-    bytes_written_ += static_cast<guint64>(n);
-    out_offset_ += static_cast<size_t>(n);
-    out_bytes_ -= static_cast<size_t>(n);
-    if (out_offset_ == front.size()) {
-      out_.pop_front();
+    bytes_written_ += static_cast<guint64>(sent);
+    out_bytes_ -= static_cast<size_t>(sent);
+    size_t left = static_cast<size_t>(sent);
+    while (left > 0) {
+      const size_t front = out_.front().size() - out_offset_;
+      if (left < front) {
+        out_offset_ += left;
+        break;
+      }
+      left -= front;
       out_offset_ = 0;
+      out_.pop_front();
     }
   }
   if (write_source_) {
