@@ -27,6 +27,7 @@ namespace estuary {
 class RtmpConnection;
 class RtmpPublish;
 class RtmpPlay;
+struct PlayWakes;
 
 struct RtmpSettings {
   guint port = 1935;
@@ -41,6 +42,7 @@ struct RtmpServerState {
   GRef<GMainContext> context;  // the server thread's context
   bool stopping = false;
   std::set<std::shared_ptr<RtmpConnection>> connections;
+  std::shared_ptr<PlayWakes> play_wakes;  // created with the first player
 };
 
 class RtmpConnection : public std::enable_shared_from_this<RtmpConnection> {

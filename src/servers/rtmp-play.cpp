@@ -11,18 +11,14 @@ namespace estuary {
 
 namespace {
 
+// Wakes are gathered for this long and served in one dispatch: a player then writes the few
+// messages that arrived meanwhile with one syscall, and a thousand players cost one timer rather
+// than a thousand idle sources per buffer. It delays a live player by at most this much.
+constexpr guint kWakeBatchMs = 40;
+
 struct Wake {
   std::atomic<bool> pending{false};
-  GRef<GMainContext> context;
-  std::function<void()> fn;  // run on `context` only
-
-  static gboolean dispatch(gpointer data) {
-    auto &wake = *static_cast<std::shared_ptr<Wake> *>(data);
-    wake->pending.store(false);
-    wake->fn();
-    return G_SOURCE_REMOVE;
-  }
-  static void destroy(gpointer data) { delete static_cast<std::shared_ptr<Wake> *>(data); }
+  std::function<void()> fn;  // run on the batch's context only
 };
 
 bool starts_flv_header(GstBuffer *buf) {
@@ -33,17 +29,53 @@ bool starts_flv_header(GstBuffer *buf) {
 
 }  // namespace
 
-std::function<void()> coalesced_wakeup(GMainContext *context, std::function<void()> fn) {
-  auto wake = std::make_shared<Wake>();
-  wake->context = GRef<GMainContext>::ref(context);
-  wake->fn = std::move(fn);
-  return [wake] {
-    if (wake->pending.exchange(true)) return;
-    GSource *source = g_idle_source_new();
-    g_source_set_priority(source, G_PRIORITY_DEFAULT);
-    g_source_set_callback(source, Wake::dispatch, new std::shared_ptr<Wake>(wake), Wake::destroy);
-    g_source_attach(source, wake->context.get());
+struct PlayWakes {
+  GRef<GMainContext> context;
+  GMutex lock;  // guards the two fields below
+  std::vector<std::shared_ptr<Wake>> ready;
+  bool scheduled = false;
+
+  explicit PlayWakes(GMainContext *c) : context(GRef<GMainContext>::ref(c)) { g_mutex_init(&lock); }
+  ~PlayWakes() { g_mutex_clear(&lock); }
+
+  static gboolean dispatch(gpointer data) {
+    auto &self = *static_cast<std::shared_ptr<PlayWakes> *>(data);
+    std::vector<std::shared_ptr<Wake>> ready;
+    {
+      MutexLock l(&self->lock);
+      ready.swap(self->ready);
+      self->scheduled = false;
+    }
+    for (auto &wake : ready) {
+      wake->pending.store(false);
+      wake->fn();
+    }
+    return G_SOURCE_REMOVE;
+  }
+  static void add(const std::shared_ptr<PlayWakes> &self, std::shared_ptr<Wake> wake) {
+    MutexLock l(&self->lock);
+    self->ready.push_back(std::move(wake));
+    if (self->scheduled) return;
+    self->scheduled = true;
+    GSource *source = g_timeout_source_new(kWakeBatchMs);
+    g_source_set_callback(source, dispatch, new std::shared_ptr<PlayWakes>(self),
+                          [](gpointer d) { delete static_cast<std::shared_ptr<PlayWakes> *>(d); });
+    g_source_attach(source, self->context.get());
     g_source_unref(source);
+  }
+};
+
+std::shared_ptr<PlayWakes> make_play_wakes(GMainContext *context) {
+  return std::make_shared<PlayWakes>(context);
+}
+
+std::function<void()> batched_wakeup(const std::shared_ptr<PlayWakes> &wakes,
+                                     std::function<void()> fn) {
+  auto wake = std::make_shared<Wake>();
+  wake->fn = std::move(fn);
+  return [wakes, wake] {
+    if (wake->pending.exchange(true)) return;
+    PlayWakes::add(wakes, wake);
   };
 }
 

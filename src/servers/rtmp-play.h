@@ -46,8 +46,12 @@ class RtmpPlay {
   gint64 position_ms_ = 0;
 };
 
-// Wraps `fn` (run on `context`) into a wakeup that any thread may call as often as it likes:
-// at most one dispatch is pending at a time.
-std::function<void()> coalesced_wakeup(GMainContext *context, std::function<void()> fn);
+// The players of one RTMP server that have something to send, pumped together on its context.
+struct PlayWakes;
+std::shared_ptr<PlayWakes> make_play_wakes(GMainContext *context);
+// Wraps `fn` (run on the batch's context) into a wakeup that any thread may call as often as it
+// likes: `fn` runs at most once per batch, a few tens of milliseconds after the first call.
+std::function<void()> batched_wakeup(const std::shared_ptr<PlayWakes> &wakes,
+                                     std::function<void()> fn);
 
 }  // namespace estuary
