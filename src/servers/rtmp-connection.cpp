@@ -282,7 +282,25 @@ void RtmpConnection::pump_play() {
   rtmp::Session &session = conn_.session();
   // The fanout wakes a player only when its queue was empty: keep refilling and writing until
   // the queue is drained or the socket is full (then on_writable() pumps again).
-  for (;;) {
+  for (int round = 0;; round++) {
+    if (round == kPlayRoundsPerDispatch) {
+      // A reader that drains as fast as we fill: let the other clients of the thread run and
+      // continue from a fresh dispatch.
+      std::weak_ptr<RtmpConnection> weak = weak_from_this();
+      GSource *idle = g_idle_source_new();
+      g_source_set_callback(
+          idle,
+          [](gpointer data) -> gboolean {
+            if (auto self = static_cast<std::weak_ptr<RtmpConnection> *>(data)->lock())
+              self->pump_play();
+            return G_SOURCE_REMOVE;
+          },
+          new std::weak_ptr<RtmpConnection>(weak),
+          [](gpointer data) { delete static_cast<std::weak_ptr<RtmpConnection> *>(data); });
+      g_source_attach(idle, state_.context.get());
+      g_source_unref(idle);
+      return;
+    }
     bool took = false;
     while (out_bytes_ < kPlayLowMark && !closed_) {
       if (!play_->pull_into(session)) break;
