@@ -167,8 +167,10 @@ def test_play_udp(binary):
 
 def test_play_decodes(binary):
     f = fixture(binary)
-    # 3 s of 25 fps video decode from the shared media, over TCP.
-    n = frames(f.rtsp("cam"), "-rtsp_transport", "tcp", seconds=3)
+    # 5 s of 25 fps video (125 frames) decode from the shared media, over TCP. The live source
+    # itself drops frames when the machine is loaded (CI runs two tests at once), so half is
+    # the bar: a broken RTP path decodes none or a handful.
+    n = frames(f.rtsp("cam"), "-rtsp_transport", "tcp", seconds=5)
     assert n >= 60, n
 
 
