@@ -18,6 +18,7 @@ constexpr const char *kPlaylistCache = "max-age=1";
 constexpr const char *kSegmentCache = "public, max-age=31536000, immutable";
 constexpr guint kPollMs = 50;
 constexpr gint64 kVodSegmentingWaitUs = 60 * G_USEC_PER_SEC;
+constexpr gint64 kReportIntervalUs = G_USEC_PER_SEC;
 
 const char *nullable(const std::string &s) { return s.empty() ? nullptr : s.c_str(); }
 
@@ -229,6 +230,10 @@ void HlsSessions::touch(SoupServerMessage *msg, const std::string &stream, guint
   e.down += bytes;
   if (position_ms >= 0) e.position_ms = position_ms;
   e.last_us = g_get_monotonic_time();
+  // Statistics once a second per session, as the other outputs report: a player fetching
+  // segments back to back must not wake the control thread per request.
+  if (e.last_us - e.reported_us < kReportIntervalUs) return;
+  e.reported_us = e.last_us;
   state_.streams.session_update(e.id, e.position_ms, e.down, 0);
 }
 
@@ -245,6 +250,7 @@ void HlsSessions::sweep(gint64 now_us) {
     }
     GST_CAT_INFO(estuary_http_debug, "HLS session %s expired",
                  it->first.substr(0, it->first.find('\n')).c_str());
+    state_.streams.session_update(it->second.id, it->second.position_ms, it->second.down, 0);
     state_.streams.session_close(it->second.id);
     it = entries_.erase(it);
   }

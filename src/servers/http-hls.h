@@ -40,6 +40,7 @@ class HlsSessions {
     guint64 down = 0;
     gint64 position_ms = 0;
     gint64 last_us = 0;
+    gint64 reported_us = 0;  // last session_update (each one is a post to the control thread)
   };
   static gboolean on_sweep(gpointer self);
   void sweep(gint64 now_us);
