@@ -1,4 +1,5 @@
 #include "servers/rtsp-server.h"
+#include "servers/listener-settings.h"
 
 #include <gst/rtsp-server/rtsp-server.h>
 
@@ -32,24 +33,6 @@ namespace {
 
 // Client threads: each connection is served on one of these (round robin beyond the limit).
 constexpr gint kClientThreads = 16;
-
-guint port_setting(JsonObject *settings, guint fallback) {
-  JsonNode *n = settings ? json_object_get_member(settings, "port") : nullptr;
-  if (!n || !JSON_NODE_HOLDS_VALUE(n)) return fallback;
-  gint64 v = -1;
-  GType t = json_node_get_value_type(n);
-  if (t == G_TYPE_INT64) {
-    v = json_node_get_int(n);
-  } else if (t == G_TYPE_DOUBLE) {
-    v = static_cast<gint64>(json_node_get_double(n));
-  } else if (t == G_TYPE_STRING) {
-    const char *s = json_node_get_string(n);
-    char *end = nullptr;
-    v = g_ascii_strtoll(s, &end, 10);
-    if (!end || end == s || *end) v = -1;
-  }
-  return v >= 0 && v <= 65535 ? static_cast<guint>(v) : fallback;
-}
 
 std::string interface_setting(JsonObject *settings) {
   JsonNode *n = settings ? json_object_get_member(settings, "interface") : nullptr;

@@ -1,4 +1,5 @@
 #include "servers/srt-listener.h"
+#include "servers/listener-settings.h"
 
 #include <gio/gio.h>
 #include <srt/access_control.h>
@@ -46,24 +47,6 @@ void ensure_srt() {
     srt_setloghandler(nullptr, on_srt_log);
     g_once_init_leave(&once, 1);
   }
-}
-
-std::string string_setting(JsonObject *settings, const char *name, const char *fallback) {
-  JsonNode *n = settings ? json_object_get_member(settings, name) : nullptr;
-  if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
-    return fallback;
-  return json_node_get_string(n);
-}
-
-gint64 port_setting(JsonObject *settings, gint64 fallback) {
-  JsonNode *n = settings ? json_object_get_member(settings, "port") : nullptr;
-  if (!n || !JSON_NODE_HOLDS_VALUE(n)) return fallback;
-  if (json_node_get_value_type(n) == G_TYPE_INT64) return json_node_get_int(n);
-  if (json_node_get_value_type(n) == G_TYPE_DOUBLE)
-    return static_cast<gint64>(json_node_get_double(n));
-  if (json_node_get_value_type(n) == G_TYPE_STRING)
-    return g_ascii_strtoll(json_node_get_string(n), nullptr, 10);
-  return fallback;
 }
 
 class SrtListener : public Listener {

@@ -1,4 +1,5 @@
 #include "servers/ts-listener.h"
+#include "servers/listener-settings.h"
 
 #include <gio/gio.h>
 
@@ -19,24 +20,6 @@ namespace {
 constexpr int kSniffMs = 1000;
 constexpr int kLateSniffMs = 10000;
 constexpr guint kSendTimeoutS = 10;
-
-std::string string_setting(JsonObject *settings, const char *name, const char *fallback) {
-  JsonNode *n = settings ? json_object_get_member(settings, name) : nullptr;
-  if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
-    return fallback;
-  return json_node_get_string(n);
-}
-
-gint64 port_setting(JsonObject *settings, gint64 fallback) {
-  JsonNode *n = settings ? json_object_get_member(settings, "port") : nullptr;
-  if (!n || !JSON_NODE_HOLDS_VALUE(n)) return fallback;
-  if (json_node_get_value_type(n) == G_TYPE_INT64) return json_node_get_int(n);
-  if (json_node_get_value_type(n) == G_TYPE_DOUBLE)
-    return static_cast<gint64>(json_node_get_double(n));
-  if (json_node_get_value_type(n) == G_TYPE_STRING)
-    return g_ascii_strtoll(json_node_get_string(n), nullptr, 10);
-  return fallback;
-}
 
 // One TCP client, blocking, with a cancellable that shutdown() trips.
 class TcpConnection : public ByteTransport {
