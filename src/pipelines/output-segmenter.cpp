@@ -86,18 +86,18 @@ void TsSegmenter::on_buffer(GstBuffer *buf) {
 
 void TsSegmenter::close_segment(GstClockTime end) {
   if (pending_.empty()) return;
-  gsize total = 0;
-  for (auto &b : pending_) total += gst_buffer_get_size(b.get());
-  auto *data = static_cast<guint8 *>(g_malloc(total ? total : 1));
-  gsize off = 0;
-  for (auto &b : pending_) off += gst_buffer_extract(b.get(), 0, data + off, total - off);
-  GRef<GBytes> bytes = GRef<GBytes>::adopt(g_bytes_new_take(data, off));
+  std::vector<GstBuffer *> parts;
+  parts.reserve(pending_.size());
+  for (auto &b : pending_) parts.push_back(b.get());
+  // One copy, into the segment's memfd (HTTP sends it from there with sendfile()).
+  MemfdBytes bytes = memfd_bytes_from_buffers("estuary-hls-segment", parts);
+  const gsize size = bytes.size();
   uint64_t dur_ms = 0;
   if (GST_CLOCK_TIME_IS_VALID(end) && GST_CLOCK_TIME_IS_VALID(seg_start_) && end > seg_start_)
     dur_ms = (end - seg_start_) / GST_MSECOND;
-  uint64_t seq = store_->add(bytes.get(), seg_start_, dur_ms);
+  uint64_t seq = store_->add(std::move(bytes), seg_start_, dur_ms);
   GST_DEBUG("segment %" G_GUINT64_FORMAT ": %" G_GUINT64_FORMAT " ms, %" G_GSIZE_FORMAT " bytes",
-            seq, dur_ms, off);
+            seq, dur_ms, size);
   pending_.clear();
   seg_start_ = GST_CLOCK_TIME_NONE;
 }

@@ -14,6 +14,10 @@ SegmentStore::SegmentStore(const Options &options) : options_(options) {
 SegmentStore::~SegmentStore() { g_mutex_clear(&lock_); }
 
 uint64_t SegmentStore::add(GBytes *data, GstClockTime start, uint64_t duration_ms) {
+  return add(memfd_bytes_from_bytes("estuary-hls-segment", data), start, duration_ms);
+}
+
+uint64_t SegmentStore::add(MemfdBytes data, GstClockTime start, uint64_t duration_ms) {
   uint64_t seq;
   std::function<void()> notify;
   {
@@ -22,10 +26,11 @@ uint64_t SegmentStore::add(GBytes *data, GstClockTime start, uint64_t duration_m
     s.sequence = seq = next_sequence_++;
     s.start = start;
     s.duration_ms = duration_ms;
-    s.data = GRef<GBytes>::ref(data);
+    s.data = std::move(data.bytes);
+    s.fd = data.fd;
     s.discontinuity = pending_discontinuity_ && !segments_.empty();
     pending_discontinuity_ = false;
-    bytes_ += g_bytes_get_size(data);
+    bytes_ += g_bytes_get_size(s.data.get());
     longest_ms_ = std::max(longest_ms_, duration_ms);
     segments_.push_back(std::move(s));
     if (options_.live) {

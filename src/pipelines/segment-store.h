@@ -1,4 +1,6 @@
 // SegmentStore: the in-memory HLS segments of one stream rendition, served straight from memory.
+// Each segment's bytes sit in a sealed memfd (MemfdBytes), mapped read-only for GBytes readers,
+// so the HTTP output can sendfile() them without copying them into the socket.
 //
 // Live: a sliding window with media sequence numbers; the playlist lists the newest `window`
 // segments and a few older ones stay fetchable for players that loaded a playlist just before
@@ -18,6 +20,7 @@
 #include <string>
 
 #include "common/gref.h"
+#include "pipelines/memfd-bytes.h"
 #include "protocols/hls/playlist.h"
 
 namespace estuary {
@@ -27,6 +30,9 @@ struct HlsSegment {
   GstClockTime start = GST_CLOCK_TIME_NONE;  // timestamp of the first buffer
   uint64_t duration_ms = 0;
   GRef<GBytes> data;  // immutable; share it, never copy
+  // Sealed memfd holding `data`, for sendfile(); valid while `data` is held (a copy of this
+  // struct keeps it open); -1 when the bytes are on the heap (no memfd could be had).
+  int fd = -1;
   bool discontinuity = false;
 };
 
@@ -44,7 +50,9 @@ class SegmentStore {
   SegmentStore(const SegmentStore &) = delete;
   SegmentStore &operator=(const SegmentStore &) = delete;
 
-  // Adds a finished segment (`data` transfer none) and returns its sequence number.
+  // Adds a finished segment and returns its sequence number.
+  uint64_t add(MemfdBytes data, GstClockTime start, uint64_t duration_ms);
+  // Same from plain bytes (transfer none), copied once into a memfd.
   uint64_t add(GBytes *data, GstClockTime start, uint64_t duration_ms);
   // The next segment added starts after a discontinuity (source restarted, timestamps jumped).
   void mark_discontinuity();
