@@ -1,0 +1,661 @@
+#include "servers/http1-connection.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include <gst/gst.h>
+
+#include "protocols/http/byte-range.h"
+
+GST_DEBUG_CATEGORY_EXTERN(estuary_http1_debug);
+#define GST_CAT_DEFAULT estuary_http1_debug
+
+namespace estuary {
+
+namespace {
+
+constexpr gsize kReadChunk = 16 * 1024;
+// Answers queued but unsent above which no further pipelined request is parsed.
+constexpr guint64 kMaxQueuedBytes = 1024 * 1024;
+// Pipelined bytes kept while an answer is pending; beyond it only a hang-up is watched for.
+constexpr gsize kMaxBufferedWhileWaiting = 64 * 1024;
+constexpr int kMaxIov = 64;
+constexpr gint64 kLingerQuietMs = 2000, kLingerMaxMs = 30000;
+// POLLRDHUP (Linux): the peer shut its side. GLib passes event bits to poll() unchanged.
+constexpr int kHangUp = POLLRDHUP;
+
+struct ConnectionSource {
+  GSource source;
+  Http1Connection *connection;
+};
+
+GSourceFuncs source_funcs = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+
+const char *reason_phrase(guint status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+  }
+}
+
+gint64 now_ms() { return g_get_monotonic_time() / 1000; }
+
+bool no_body_status(guint status) { return status < 200 || status == 204 || status == 304; }
+
+void append_number(std::string &s, guint64 v) {
+  char buf[24];
+  int n = g_snprintf(buf, sizeof buf, "%" G_GUINT64_FORMAT, v);
+  s.append(buf, static_cast<gsize>(n));
+}
+
+}  // namespace
+
+const std::string &Http1Core::date_line() {
+  gint64 second = g_get_real_time() / G_USEC_PER_SEC;
+  if (second != date_second_) {
+    date_second_ = second;
+    time_t t = static_cast<time_t>(second);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char buf[64];
+    // IMF-fixdate; strftime's %a/%b follow the locale, so the names are spelled out here.
+    static const char *days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char *months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    g_snprintf(buf, sizeof buf, "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n", days[tm.tm_wday],
+               tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    date_line_ = buf;
+  }
+  return date_line_;
+}
+
+Http1Connection::Http1Connection(Http1Core *core, GRef<GSocket> socket, int fd)
+    : core_(core), socket_(std::move(socket)), fd_(fd) {
+  last_read_ms_ = last_write_ms_ = request_start_ms_ = now_ms();
+}
+
+Http1Connection::~Http1Connection() {
+  if (source_) {
+    g_source_destroy(source_);
+    g_source_unref(source_);
+  }
+}
+
+void Http1Connection::start() {
+  source_funcs.dispatch = &Http1Connection::dispatch;
+  source_ = g_source_new(&source_funcs, sizeof(ConnectionSource));
+  reinterpret_cast<ConnectionSource *>(source_)->connection = this;
+  g_source_set_name(source_, "estuary-http1-connection");
+  fd_tag_ = g_source_add_unix_fd(source_, fd_, G_IO_IN);
+  events_ = G_IO_IN;
+  g_source_attach(source_, core_->context);
+}
+
+gboolean Http1Connection::dispatch(GSource *source, GSourceFunc, gpointer) {
+  auto *cs = reinterpret_cast<ConnectionSource *>(source);
+  GIOCondition revents = g_source_query_unix_fd(source, cs->connection->fd_tag_);
+  // Keeps the connection alive through the callback even if it ends itself.
+  std::shared_ptr<Http1Connection> self = cs->connection->shared_from_this();
+  try {
+    self->on_io(revents);
+  } catch (const std::exception &e) {
+    GST_ERROR("connection dropped: %s", e.what());
+    self->close();
+  } catch (...) {
+    GST_ERROR("connection dropped: unknown exception");
+    self->close();
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+void Http1Connection::on_io(GIOCondition revents) {
+  if (closed_) return;
+  if (revents & G_IO_OUT) flush();
+  if (closed_) return;
+  if (revents & (G_IO_IN | G_IO_HUP | G_IO_ERR | kHangUp)) {
+    if (lingering_ || !(events_ & G_IO_IN)) {
+      // Lingering: drop input. Not reading: a hang-up while waiting for an answer.
+      if (lingering_) {
+        read_some();
+      } else if (revents & (G_IO_HUP | G_IO_ERR | kHangUp)) {
+        peer_gone();
+        return;
+      }
+    } else {
+      read_some();
+    }
+  }
+  if (closed_) return;
+  process();
+  if (!closed_) update_events();
+}
+
+void Http1Connection::read_some() {
+  char buf[kReadChunk];
+  for (int round = 0; round < 4; round++) {
+    ssize_t n = recv(fd_, buf, sizeof buf, 0);
+    if (n > 0) {
+      last_read_ms_ = now_ms();
+      if (lingering_) continue;  // dropped
+      if (in_pos_ == in_.size()) {
+        in_.clear();
+        in_pos_ = 0;
+        if (!reading_) request_start_ms_ = last_read_ms_;
+      }
+      if (discard_) continue;
+      in_.append(buf, static_cast<gsize>(n));
+      if (static_cast<gsize>(n) < sizeof buf) return;
+      // While waiting for an answer keep at most a bounded amount of pipelined input.
+      if (waiting_for_answer() && in_.size() - in_pos_ > kMaxBufferedWhileWaiting) return;
+      continue;
+    }
+    if (n == 0) {
+      if (lingering_ || discard_) {
+        close();
+        return;
+      }
+      peer_eof_ = true;
+      if (waiting_for_answer()) {
+        peer_gone();
+      } else if (out_.empty() && !current_) {
+        // Whatever complete requests are buffered still get answered (HTTP/1.0 clients that
+        // half-close after sending); an incomplete one never will.
+        process();
+        if (!closed_ && out_.empty() && !waiting_for_answer()) close();
+      }
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+    GST_DEBUG("read error: %s", g_strerror(errno));
+    if (waiting_for_answer()) {
+      peer_gone();
+    } else {
+      close();
+    }
+    return;
+  }
+}
+
+void Http1Connection::process() {
+  if (in_process_ || closed_) return;
+  in_process_ = true;
+  http::HeadLimits limits;
+  limits.max_bytes = core_->limits.max_head_bytes;
+  while (!closed_ && !closing_ && !current_ && out_bytes_ < kMaxQueuedBytes) {
+    std::string_view data(in_.data() + in_pos_, in_.size() - in_pos_);
+    if (reading_) {
+      if (data.size() < body_needed_) {
+        if (!sent_continue_) write_continue();
+        break;
+      }
+      reading_->body_.assign(data.data(), body_needed_);
+      in_pos_ += body_needed_;
+      dispatch_request(std::move(reading_));
+      reading_.reset();
+      continue;
+    }
+    if (data.empty()) break;
+    http::RequestHead head;
+    http::ParseResult r = http::parse_request_head(data, limits, &head);
+    if (r.state == http::ParseState::kIncomplete) break;
+    auto exchange = std::make_shared<HttpExchange>();
+    exchange->connection_ = weak_from_this();
+    if (r.state == http::ParseState::kError) {
+      in_pos_ = in_.size();
+      refuse(exchange, r.status, r.reason);
+      break;
+    }
+    in_pos_ += r.consumed;
+    exchange->method_ = std::move(head.method);
+    exchange->path_ = std::move(head.path);
+    exchange->query_ = std::move(head.query);
+    exchange->minor_version_ = head.minor_version;
+    exchange->headers_ = std::move(head.headers);
+    keep_alive_ = head.keep_alive;
+    if (head.transfer_encoding) {
+      refuse(exchange, 411, "request body: send a Content-Length");
+      break;
+    }
+    guint64 length = head.content_length.value_or(0);
+    if (length > core_->limits.max_body_bytes) {
+      refuse(exchange, 413, "request body: larger than " +
+                                std::to_string(core_->limits.max_body_bytes) + " bytes");
+      break;
+    }
+    if (length > 0) {
+      reading_ = std::move(exchange);
+      body_needed_ = length;
+      sent_continue_ = !head.expect_continue;
+      continue;
+    }
+    dispatch_request(std::move(exchange));
+  }
+  in_process_ = false;
+  // Drop consumed input so the buffer does not grow over a long keep-alive connection.
+  if (in_pos_ == in_.size()) {
+    in_.clear();
+    in_pos_ = 0;
+  } else if (in_pos_ > kReadChunk) {
+    in_.erase(0, in_pos_);
+    in_pos_ = 0;
+  }
+  if (!closed_ && peer_eof_ && !current_ && out_.empty()) close();
+}
+
+void Http1Connection::write_continue() {
+  sent_continue_ = true;
+  // Queued behind any earlier answer still being written, so the order holds.
+  Chunk c;
+  c.text = "HTTP/1.1 100 Continue\r\n\r\n";
+  c.end = c.text.size();
+  out_bytes_ += c.end;
+  out_.push_back(std::move(c));
+  flush();
+}
+
+void Http1Connection::dispatch_request(std::shared_ptr<HttpExchange> exchange) {
+  current_ = exchange;
+  request_start_ms_ = now_ms();
+  try {
+    core_->handler(exchange);
+  } catch (const std::exception &e) {
+    GST_ERROR("handler of %s threw: %s", exchange->path_.c_str(), e.what());
+    if (!exchange->answered_) exchange->respond(500, "text/plain", "internal error\n");
+  } catch (...) {
+    GST_ERROR("handler of %s threw", exchange->path_.c_str());
+    if (!exchange->answered_) exchange->respond(500, "text/plain", "internal error\n");
+  }
+  // Answered synchronously (or stolen): the next pipelined request may be parsed.
+  if (current_ && current_->answered_) current_.reset();
+}
+
+void Http1Connection::refuse(std::shared_ptr<HttpExchange> exchange, guint status,
+                             const std::string &reason) {
+  GST_DEBUG("refusing a request with %u: %s", status, reason.c_str());
+  keep_alive_ = false;
+  exchange->close_after_ = true;
+  // A refused body may still arrive: read and drop it so closing does not reset the connection
+  // before the client has read the answer.
+  if (status == 411 || status == 413 || status == 400 || status == 431) discard_ = true;
+  in_.clear();
+  in_pos_ = 0;
+  current_ = exchange;
+  try {
+    if (core_->error_page) core_->error_page(*exchange, status, reason);
+  } catch (...) {
+    GST_ERROR("error page threw");
+  }
+  if (!exchange->answered_) exchange->respond(status, "text/plain", reason + "\n");
+  current_.reset();
+}
+
+void Http1Connection::answer(HttpExchange &ex, guint status, std::string_view content_type,
+                             Http1Body body) {
+  if (closed_ || ex.answered_) return;
+  ex.answered_ = true;
+  ex.gone_ = nullptr;
+  bool head_only = ex.method_ == "HEAD";
+  bool close_after = ex.close_after_ || !keep_alive_ || peer_eof_;
+
+  // Ranges apply to complete answers of GET/HEAD.
+  guint64 size = body.size();
+  std::string content_range;
+  GRef<GBytes> slice;  // the part of body.bytes a range selects
+  if (status == 200 && (ex.method_ == "GET" || head_only)) {
+    if (const std::string *range = ex.header("Range")) {
+      http::ByteRange r = http::parse_byte_range(*range, size);
+      if (r.kind == http::RangeKind::kOne) {
+        status = 206;
+        content_range = "Content-Range: bytes " + std::to_string(r.first) + "-" +
+                        std::to_string(r.last) + "/" + std::to_string(size) + "\r\n";
+        guint64 len = r.last - r.first + 1;
+        if (body.bytes) {
+          slice = GRef<GBytes>::adopt(g_bytes_new_from_bytes(body.bytes, r.first, len));
+          body.bytes = slice.get();
+        } else if (body.fd >= 0) {
+          body.offset += r.first;
+          body.length = len;
+        } else {
+          body.text = body.text.substr(r.first, len);
+        }
+        size = len;
+      } else if (r.kind != http::RangeKind::kIgnore) {
+        status = 416;
+        content_range = "Content-Range: bytes */" + std::to_string(size) + "\r\n";
+        body = Http1Body{};
+        size = 0;
+      }
+    }
+  }
+
+  std::string head;
+  head.reserve(256 + (body.bytes || body.fd >= 0 ? 0 : body.text.size()));
+  head.append(ex.http10() ? "HTTP/1.0 " : "HTTP/1.1 ");
+  append_number(head, status);
+  head.push_back(' ');
+  head.append(reason_phrase(status));
+  head.append("\r\n");
+  head.append(core_->server_line);
+  head.append(core_->date_line());
+  if (!content_type.empty() && !no_body_status(status)) {
+    head.append("Content-Type: ");
+    head.append(content_type);
+    head.append("\r\n");
+  }
+  if (!no_body_status(status)) {
+    head.append("Content-Length: ");
+    append_number(head, size);
+    head.append("\r\n");
+  }
+  head.append(content_range);
+  if (close_after) {
+    head.append("Connection: close\r\n");
+  } else if (ex.http10()) {
+    head.append("Connection: keep-alive\r\n");
+  }
+  for (const auto &h : ex.response_headers_) {
+    head.append(h.first);
+    head.append(": ");
+    head.append(h.second);
+    head.append("\r\n");
+  }
+  head.append("\r\n");
+
+  std::shared_ptr<HttpExchange> owner = ex.shared_from_this();
+  bool send_body = !head_only && !no_body_status(status) && size > 0;
+  // Small bodies travel in the head's buffer: one chunk, one send.
+  if (send_body && !body.bytes && body.fd < 0 && body.text.size() <= 64 * 1024) {
+    head.append(body.text);
+    send_body = false;
+  }
+  Chunk h;
+  h.text = std::move(head);
+  h.end = h.text.size();
+  h.owner = owner;
+  out_bytes_ += h.end;
+  out_.push_back(std::move(h));
+  if (send_body) {
+    Chunk c;
+    c.owner = owner;
+    if (body.bytes) {
+      c.bytes = GRef<GBytes>::ref(body.bytes);
+      c.end = size;
+      out_bytes_ += size;
+    } else if (body.fd >= 0) {
+      c.fd = body.fd;
+      c.pos = body.offset;
+      c.end = body.offset + size;
+      c.keep = std::move(body.keep);
+    } else {
+      c.text.assign(body.text);
+      c.end = size;
+      out_bytes_ += size;
+    }
+    out_.push_back(std::move(c));
+  }
+  served_ = true;
+  if (close_after) closing_ = true;
+  if (current_.get() == &ex) current_.reset();
+  std::shared_ptr<Http1Connection> self = shared_from_this();
+  flush();
+  if (closed_) return;
+  process();
+  if (!closed_) update_events();
+}
+
+void Http1Connection::flush() {
+  while (!out_.empty() && !closed_) {
+    Chunk &front = out_.front();
+    ssize_t n;
+    if (front.fd >= 0) {
+      off_t offset = static_cast<off_t>(front.pos);
+      gsize count = static_cast<gsize>(std::min<guint64>(front.end - front.pos, 1 << 21));
+      n = sendfile(fd_, front.fd, &offset, count);
+      if (n == 0) {
+        GST_WARNING("sendfile: the file ended %" G_GUINT64_FORMAT " bytes early",
+                    front.end - front.pos);
+        close();
+        return;
+      }
+    } else {
+      struct iovec iov[kMaxIov];
+      int count = 0;
+      bool more = false;
+      for (auto it = out_.begin(); it != out_.end() && count < kMaxIov; ++it) {
+        if (it->fd >= 0) {
+          more = true;  // the file follows: let the head share its first packet
+          break;
+        }
+        const char *base = it->bytes ? static_cast<const char *>(g_bytes_get_data(it->bytes.get(), nullptr))
+                                     : it->text.data();
+        iov[count].iov_base = const_cast<char *>(base + it->pos);
+        iov[count].iov_len = static_cast<gsize>(it->end - it->pos);
+        count++;
+      }
+      struct msghdr msg = {};
+      msg.msg_iov = iov;
+      msg.msg_iovlen = static_cast<gsize>(count);
+      n = sendmsg(fd_, &msg, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      GST_DEBUG("write error: %s", g_strerror(errno));
+      close();
+      return;
+    }
+    last_write_ms_ = now_ms();
+    guint64 left = static_cast<guint64>(n);
+    while (left > 0 && !out_.empty()) {
+      Chunk &c = out_.front();
+      guint64 take = std::min(left, c.end - c.pos);
+      c.pos += take;
+      left -= take;
+      if (c.fd < 0) out_bytes_ -= take;
+      if (c.owner) c.owner->bytes_sent_ += take;
+      if (c.pos == c.end) out_.pop_front();
+    }
+    while (!out_.empty() && out_.front().pos == out_.front().end) out_.pop_front();
+  }
+  if (out_.empty() && !closed_) finish_output();
+}
+
+void Http1Connection::finish_output() {
+  if (!closing_ || lingering_) return;
+  if (!discard_ && in_pos_ == in_.size()) {
+    close();
+    return;
+  }
+  // Shut our side and drop what the client still sends, so its unread input does not turn our
+  // close into a reset that destroys the answer in flight.
+  ::shutdown(fd_, SHUT_WR);
+  lingering_ = true;
+  linger_start_ms_ = last_read_ms_ = now_ms();
+  in_.clear();
+  in_pos_ = 0;
+}
+
+void Http1Connection::update_events() {
+  if (closed_ || !source_) return;
+  int want = 0;
+  if (!out_.empty()) want |= G_IO_OUT;
+  if (lingering_) {
+    want |= G_IO_IN;
+  } else if (waiting_for_answer()) {
+    // Watch for the client leaving; keep reading pipelined requests within a bound.
+    want |= kHangUp;
+    if (in_.size() - in_pos_ <= kMaxBufferedWhileWaiting && !peer_eof_) want |= G_IO_IN;
+  } else if (!closing_ && !peer_eof_ && out_bytes_ < kMaxQueuedBytes) {
+    want |= G_IO_IN;
+  } else if (discard_ && !peer_eof_) {
+    want |= G_IO_IN;
+  }
+  auto wanted = static_cast<GIOCondition>(want);
+  if (wanted != events_) {
+    g_source_modify_unix_fd(source_, fd_tag_, wanted);
+    events_ = wanted;
+  }
+}
+
+void Http1Connection::peer_gone() {
+  if (closed_) return;
+  GST_DEBUG("client went away while its answer was pending");
+  close();
+}
+
+void Http1Connection::close() {
+  if (closed_) return;
+  closed_ = true;
+  std::shared_ptr<Http1Connection> self = shared_from_this();
+  if (source_) {
+    g_source_destroy(source_);
+    g_source_unref(source_);
+    source_ = nullptr;
+  }
+  std::shared_ptr<HttpExchange> pending = std::move(current_);
+  if (!pending && reading_) pending = std::move(reading_);
+  out_.clear();
+  socket_.reset();
+  core_->forget(this);
+  if (pending && !pending->answered_ && pending->gone_) {
+    auto gone = std::move(pending->gone_);
+    pending->gone_ = nullptr;
+    pending->answered_ = true;
+    try {
+      gone();
+    } catch (...) {
+      GST_ERROR("on_gone callback threw");
+    }
+  }
+}
+
+void Http1Connection::shutdown_now() {
+  if (current_) current_->gone_ = nullptr;
+  if (reading_) reading_->gone_ = nullptr;
+  close();
+}
+
+void Http1Connection::tick(gint64 now) {
+  if (closed_) return;
+  const Http1Limits &l = core_->limits;
+  if (lingering_) {
+    if (now - last_read_ms_ > kLingerQuietMs || now - linger_start_ms_ > kLingerMaxMs) close();
+    return;
+  }
+  if (!out_.empty()) {
+    if (now - last_write_ms_ > static_cast<gint64>(l.send_timeout_ms)) {
+      GST_DEBUG("send timeout");
+      close();
+    }
+    return;
+  }
+  if (waiting_for_answer()) return;  // deferred answers wait as long as their handler wants
+  bool partial = reading_ || in_pos_ < in_.size();
+  if (partial) {
+    gint64 limit = reading_ ? l.idle_timeout_ms : l.head_timeout_ms;
+    gint64 since = reading_ ? last_read_ms_ : request_start_ms_;
+    if (now - since > limit) {
+      auto exchange = reading_ ? reading_ : std::make_shared<HttpExchange>();
+      reading_.reset();
+      exchange->connection_ = weak_from_this();
+      refuse(exchange, 408, "request: not received in time");
+      if (!closed_) update_events();
+    }
+    return;
+  }
+  gint64 limit = served_ ? l.idle_timeout_ms : l.head_timeout_ms;
+  if (now - std::max(last_read_ms_, last_write_ms_) > limit) close();
+}
+
+bool Http1Connection::exchange_alive(const HttpExchange &ex) const {
+  return !closed_ && !ex.answered_;
+}
+
+GRef<GSocket> Http1Connection::steal(HttpExchange &ex) {
+  if (closed_ || ex.answered_) return nullptr;
+  ex.answered_ = true;
+  ex.gone_ = nullptr;
+  std::shared_ptr<Http1Connection> self = shared_from_this();
+  // Earlier pipelined answers still queued go out first, blocking briefly if need be.
+  flush();
+  while (!closed_ && !out_.empty()) {
+    GError *error = nullptr;
+    if (!g_socket_condition_timed_wait(socket_.get(), G_IO_OUT, 5 * G_USEC_PER_SEC, nullptr,
+                                       &error)) {
+      g_error_free(error);
+      close();
+      break;
+    }
+    flush();
+  }
+  if (closed_) return nullptr;
+  GRef<GSocket> socket = std::move(socket_);
+  if (source_) {
+    g_source_destroy(source_);
+    g_source_unref(source_);
+    source_ = nullptr;
+  }
+  closed_ = true;
+  current_.reset();
+  core_->forget(this);
+  return socket;
+}
+
+GSocketAddress *Http1Connection::remote_address() {
+  if (!remote_ && socket_) remote_ = GRef<GSocketAddress>::adopt(g_socket_get_remote_address(socket_.get(), nullptr));
+  return remote_.get();
+}
+
+GSocketAddress *Http1Connection::local_address() {
+  if (!local_ && socket_) local_ = GRef<GSocketAddress>::adopt(g_socket_get_local_address(socket_.get(), nullptr));
+  return local_.get();
+}
+
+const std::string &Http1Connection::remote_host() {
+  if (remote_host_.empty()) {
+    GSocketAddress *a = remote_address();
+    if (a && G_IS_INET_SOCKET_ADDRESS(a)) {
+      GCharPtr text(g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(a))));
+      remote_host_ = text.get();
+    }
+  }
+  return remote_host_;
+}
+
+}  // namespace estuary
