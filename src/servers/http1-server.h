@@ -33,7 +33,8 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
   const std::string &path() const { return path_; }         // percent-decoded, no query
   const std::string &raw_query() const { return query_; }   // undecoded, without '?'
   bool http10() const { return minor_version_ == 0; }
-  // Decoded query parameter (application/x-www-form-urlencoded rules); nullptr when absent.
+  // Decoded query parameter (application/x-www-form-urlencoded rules, '+' is a space); nullptr
+  // when absent. Byte-exact: "%00" gives a NUL byte, so compare with the length, not c_str().
   const std::string *query(std::string_view name) const;
   // First header of that name (case-insensitive); nullptr when absent.
   const std::string *header(std::string_view name) const;
