@@ -5,6 +5,7 @@
 
 #include "common/gref.h"
 #include "pipelines/input-debug.h"
+#include "pipelines/input-timestamps.h"
 
 namespace estuary {
 namespace {
@@ -28,14 +29,17 @@ struct Rule {
   const char *parser;  // nullptr: none needed
   const char *filter;  // caps forced after the parser, nullptr: none
   Fixup fixup;
+  // Rebuilds decode times when the parser's output has none (Matroska, RTP); nullptr: none.
+  const char *timestamper = nullptr;
 };
 
 // The first rule whose name and mpegversion range match decides the chain.
 const Rule kRules[] = {
     {"video/x-h264", 0, 0, "h264parse", "video/x-h264,stream-format=avc,alignment=au",
-     Fixup::kNone},
+     Fixup::kNone, "h264timestamper"},
     {"video/x-h265", 0, 0, "h265parse",
-     "video/x-h265,stream-format=(string){hvc1,hev1},alignment=au", Fixup::kNone},
+     "video/x-h265,stream-format=(string){hvc1,hev1},alignment=au", Fixup::kNone,
+     "h265timestamper"},
     {"audio/mpeg", 1, 1, "mpegaudioparse", "audio/mpeg,mpegversion=1,parsed=true", Fixup::kNone},
     {"audio/mpeg", 2, 4, "aacparse", "audio/mpeg,stream-format=raw", Fixup::kAacVersion},
     {"audio/x-opus", 0, 0, "opusparse", nullptr, Fixup::kNone},
@@ -241,6 +245,9 @@ GstPad *input_expose_pad(GstBin *bin, GstPad *pad, const GstCaps *caps) {
     GstElement *parser = gst_element_factory_make(rule->parser, nullptr);
     if (!parser) GST_WARNING_OBJECT(bin, "no %s installed, stream passes unparsed", rule->parser);
     out = append(bin, std::move(out), parser, &added);
+    if (parser && rule->timestamper && !added.empty() && added.back() == parser) {
+      input_rebuild_decode_times(out.get(), rule->timestamper);
+    }
   }
   if (rule && rule->filter) {
     GstElement *filter = gst_element_factory_make("capsfilter", nullptr);

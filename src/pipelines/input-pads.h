@@ -10,6 +10,8 @@
 //   PCM     audio/x-raw (WAV)
 //   text    text/x-raw,format=utf8 (markup stripped) or application/x-subtitle-vtt
 // Other audio/video caps pass unchanged; anything else (metadata, private data) is discarded.
+// H.264/H.265 buffers always carry a DTS: where the source has none (Matroska, RTP) a timestamper
+// rebuilds it (input-timestamps.h).
 #pragma once
 
 #include <gst/gst.h>

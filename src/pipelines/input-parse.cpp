@@ -3,6 +3,7 @@
 #include "common/gref.h"
 #include "pipelines/input-debug.h"
 #include "pipelines/input-pads.h"
+#include "pipelines/input-timestamps.h"
 #include "pipelines/inputs.h"
 
 namespace estuary {
@@ -76,6 +77,18 @@ void on_pad_added(GstElement *parsebin, GstPad *pad, gpointer user_data) {
   gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_caps, chain, nullptr);
 }
 
+// matroskademux restarts its segment after the first frames; fold that on each of its pads.
+void on_demux_pad(GstElement *, GstPad *pad, gpointer) {
+  if (GST_PAD_IS_SRC(pad)) input_fold_segment_updates(pad);
+}
+
+// From any thread that adds elements inside parsebin (the demuxer is added before it has pads).
+void on_element_added(GstBin *, GstBin *, GstElement *element, gpointer) {
+  GstElementFactory *factory = gst_element_get_factory(element);
+  if (!factory || g_strcmp0(GST_OBJECT_NAME(factory), "matroskademux") != 0) return;
+  g_signal_connect(element, "pad-added", G_CALLBACK(on_demux_pad), nullptr);
+}
+
 // In case a parsebin does emit it.
 void on_no_more_pads(GstElement *parsebin, gpointer user_data) {
   auto *chain = static_cast<ParseChain *>(user_data);
@@ -100,6 +113,7 @@ bool input_parse_attach(GstBin *bin, GstPad *src, GError **error) {
                          [](gpointer p) { delete static_cast<ParseChain *>(p); });
   g_signal_connect(parsebin, "pad-added", G_CALLBACK(on_pad_added), chain);
   g_signal_connect(parsebin, "no-more-pads", G_CALLBACK(on_no_more_pads), chain);
+  g_signal_connect(parsebin, "deep-element-added", G_CALLBACK(on_element_added), nullptr);
   gst_bin_add(bin, parsebin);
   GRef<GstPad> sink = GRef<GstPad>::adopt(gst_element_get_static_pad(parsebin, "sink"));
   GstPadLinkReturn ret = gst_pad_link(src, sink.get());

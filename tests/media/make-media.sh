@@ -29,7 +29,7 @@ make_one() {
     subs.mkv)  "$0" "$out" clip.srt
                ff $video $audio -i "$out/clip.srt" -map 0:v -map 1:a -map 2:s $x264 -c:a aac -ac 2 \
                  -b:a 96k -c:s srt -shortest "$out/$1" ;;
-    hevc.mp4|hevc.ts)
+    hevc.mp4|hevc.ts|hevc.mkv)
                ff $video $audio -c:v libx265 -preset ultrafast -pix_fmt yuv420p -g 25 \
                  -x265-params log-level=error -c:a aac -ac 2 -b:a 96k -shortest "$out/$1" ;;
     clip.flv)  ff $video $audio $x264 -c:a aac -ac 2 -b:a 96k -shortest "$out/$1" ;;
