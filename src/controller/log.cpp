@@ -8,6 +8,8 @@
 #include <deque>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/gref.h"
 
@@ -78,17 +80,31 @@ int level_for(GstDebugCategory *category) {
 
 // Our categories always produce INFO and above, so the `log` call has them whatever the console
 // level; the console then filters by the configured level.
+//
+// GStreamer skips a GST_LOG/GST_DEBUG call site without a function call only when its level is
+// above the global floor (_gst_debug_min), which setting a threshold only ever raises. Lowering
+// every threshold would leave the floor high and each of the many log sites on the media path
+// (pads, buffers, aggregator) calling into gst_debug_log() to be refused there: ~5 % of the
+// server's CPU during ingest. So when the floor is above what the categories now want, it is
+// reset (gst_debug_set_active(FALSE) sets it to NONE) and raised again by the thresholds below.
 void apply_thresholds_locked() {
   if (env_overrides) return;
   GSList *all = gst_debug_get_all_categories();
+  std::vector<std::pair<GstDebugCategory *, GstDebugLevel>> wanted_levels;
+  GstDebugLevel highest = gst_debug_get_default_threshold();
   for (GSList *l = all; l; l = l->next) {
     auto *category = static_cast<GstDebugCategory *>(l->data);
     GstDebugLevel wanted = to_gst_level(level_for(category));
     if (is_ours(category)) wanted = std::max(wanted, GST_LEVEL_INFO);
     else wanted = std::min(wanted, GST_LEVEL_WARNING);  // other libraries: errors and warnings only
-    gst_debug_category_set_threshold(category, wanted);
+    wanted_levels.emplace_back(category, wanted);
+    highest = std::max(highest, wanted);
   }
   g_slist_free(all);
+  // A line logged by another thread between these two calls may be lost; levels change rarely.
+  if (_gst_debug_min > highest) gst_debug_set_active(FALSE);
+  for (const auto &[category, wanted] : wanted_levels)
+    gst_debug_category_set_threshold(category, wanted);
 }
 
 void log_function(GstDebugCategory *category, GstDebugLevel level, const gchar *file,
@@ -144,7 +160,8 @@ void init(int level) {
   }
   gst_debug_remove_log_function(gst_debug_log_default);
   gst_debug_add_log_function(log_function, nullptr, nullptr);
-  gst_debug_set_active(TRUE);
+  // No gst_debug_set_active(TRUE): it raises the floor to every level (see
+  // apply_thresholds_locked); the thresholds set below raise it as far as they need.
   if (!env_overrides) gst_debug_set_default_threshold(GST_LEVEL_WARNING);
   set_level(level);
 }
