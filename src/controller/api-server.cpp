@@ -1,5 +1,6 @@
 #include "controller/api-server.h"
 
+#include <cstring>
 #include <string_view>
 
 #include "controller/api-call.h"
@@ -7,29 +8,22 @@
 #include "controller/controller.h"
 #include "controller/log.h"
 #include "elements/estbuffer-meta.h"
+#include "protocols/http/request-head.h"
 
 namespace estuary {
 
 namespace {
 
-void add_cors_headers(SoupServerMessage *msg) {
-  SoupMessageHeaders *req = soup_server_message_get_request_headers(msg);
-  SoupMessageHeaders *resp = soup_server_message_get_response_headers(msg);
-  const char *origin = soup_message_headers_get_one(req, "Origin");
+void add_cors_headers(HttpExchange &ex) {
+  const std::string *origin = ex.header("Origin");
   // Echoing the origin (rather than '*') lets browser clients send credentials if they want to.
-  soup_message_headers_replace(resp, "Access-Control-Allow-Origin", origin ? origin : "*");
-  if (origin) soup_message_headers_append(resp, "Vary", "Origin");
-  soup_message_headers_replace(resp, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-  const char *wanted = soup_message_headers_get_one(req, "Access-Control-Request-Headers");
-  soup_message_headers_replace(resp, "Access-Control-Allow-Headers",
-                               wanted ? wanted : "Content-Type, Authorization");
-  soup_message_headers_replace(resp, "Access-Control-Allow-Credentials", "true");
-  soup_message_headers_replace(resp, "Access-Control-Max-Age", "86400");
-}
-
-void set_body(SoupServerMessage *msg, guint status, const char *type, const std::string &body) {
-  soup_server_message_set_status(msg, status, nullptr);
-  soup_server_message_set_response(msg, type, SOUP_MEMORY_COPY, body.data(), body.size());
+  ex.add_header("Access-Control-Allow-Origin", origin ? *origin : "*");
+  if (origin) ex.add_header("Vary", "Origin");
+  ex.add_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+  const std::string *wanted = ex.header("Access-Control-Request-Headers");
+  ex.add_header("Access-Control-Allow-Headers", wanted ? *wanted : "Content-Type, Authorization");
+  ex.add_header("Access-Control-Allow-Credentials", "true");
+  ex.add_header("Access-Control-Max-Age", "86400");
 }
 
 std::string to_json(JsonObject *obj) {
@@ -38,48 +32,45 @@ std::string to_json(JsonObject *obj) {
 }
 
 // JSONP callback names are echoed into JavaScript: only identifier characters and dots.
-bool is_safe_callback(const char *name) {
-  if (!name || !*name || strlen(name) > 128) return false;
-  for (const char *p = name; *p; p++) {
-    if (!g_ascii_isalnum(*p) && *p != '_' && *p != '$' && *p != '.') return false;
+bool is_safe_callback(const std::string &name) {
+  if (name.empty() || name.size() > 128) return false;
+  for (char c : name) {
+    if (!g_ascii_isalnum(c) && c != '_' && c != '$' && c != '.') return false;
   }
   return true;
 }
 
-void send_json(SoupServerMessage *msg, guint status, JsonObject *answer, const char *callback) {
+void send_json(HttpExchange &ex, guint status, JsonObject *answer, const std::string *callback) {
   std::string json = to_json(answer);
   if (callback) {
-    set_body(msg, status, "application/javascript", std::string(callback) + "(" + json + ");\n");
+    ex.respond(status, "application/javascript", *callback + "(" + json + ");\n");
   } else {
-    set_body(msg, status, "application/json", json);
+    ex.respond(status, "application/json", json);
   }
 }
 
-void send_error(SoupServerMessage *msg, guint status, const std::string &what) {
+void send_error(HttpExchange &ex, guint status, const std::string &what) {
   GRef<JsonObject> answer = GRef<JsonObject>::adopt(json_object_new());
   json_object_set_string_member(answer.get(), "error", what.c_str());
-  send_json(msg, status, answer.get(), nullptr);
+  send_json(ex, status, answer.get(), nullptr);
 }
 
-void serve_panel(SoupServerMessage *msg) {
-  GRef<GBytes> page = GRef<GBytes>::adopt(g_resources_lookup_data(
-      "/org/estuary/webui/index.html", G_RESOURCE_LOOKUP_FLAGS_NONE, nullptr));
-  if (!page) {
-    set_body(msg, 500, "text/plain", "web panel missing from the build\n");
-    return;
-  }
-  soup_server_message_set_status(msg, 200, nullptr);
-  soup_server_message_set_response(msg, "text/html; charset=utf-8", SOUP_MEMORY_COPY,
-                                   static_cast<const char *>(
-                                   g_bytes_get_data(page.get(), nullptr)),
-                                   g_bytes_get_size(page.get()));
+// The media type of a Content-Type value, without parameters, lower-cased.
+std::string media_type(const std::string *value) {
+  if (!value) return "";
+  std::string_view v(*value);
+  v = v.substr(0, v.find(';'));
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  GCharPtr lower(g_ascii_strdown(v.data(), static_cast<gssize>(v.size())));
+  return lower.get();
 }
 
 // Looks a parameter up in the URL query, then in a form-encoded POST body.
-const char *param(GHashTable *query, GHashTable *form, const char *name) {
-  const char *v = query ? static_cast<const char *>(g_hash_table_lookup(query, name)) : nullptr;
-  if (!v && form) v = static_cast<const char *>(g_hash_table_lookup(form, name));
-  return v;
+const std::string *param(const HttpExchange &ex, const http::HeaderList &form, std::string_view name) {
+  if (const std::string *v = ex.query(name)) return v;
+  for (const auto &kv : form)
+    if (kv.first == name) return &kv.second;
+  return nullptr;
 }
 
 }  // namespace
@@ -99,13 +90,21 @@ bool api_is_trusted_address(GSocketAddress *address) {
   return false;
 }
 
-ApiServer::ApiServer(Controller &ctl)
-    : ctl_(ctl), server_(GRef<SoupServer>::adopt(soup_server_new("server-header", "estuary", nullptr))) {
-  soup_server_add_early_handler(server_.get(), nullptr, on_early, this, nullptr);
-  soup_server_add_handler(server_.get(), nullptr, on_request, this, nullptr);
+ApiServer::ApiServer(Controller &ctl) : ctl_(ctl) {
+  Http1Limits limits;
+  limits.max_head_bytes = kMaxHeadBytes;
+  limits.max_body_bytes = kMaxBodyBytes;
+  // The server's own refusals (411, 413, 400, 408, 431) keep the API's shape: CORS and JSON.
+  auto error_page = [](HttpExchange &ex, guint status, const std::string &reason) {
+    add_cors_headers(ex);
+    send_error(ex, status, reason);
+  };
+  server_ = std::make_unique<Http1Server>(
+      "estuary", limits, [this](const std::shared_ptr<HttpExchange> &ex) { handle(ex); },
+      error_page);
 }
 
-ApiServer::~ApiServer() { soup_server_disconnect(server_.get()); }
+ApiServer::~ApiServer() = default;
 
 bool ApiServer::listen(const std::string &interface, guint16 port, GError **error) {
   GRef<GInetAddress> addr = GRef<GInetAddress>::adopt(g_inet_address_new_from_string(interface.c_str()));
@@ -114,143 +113,106 @@ bool ApiServer::listen(const std::string &interface, guint16 port, GError **erro
                 interface.c_str());
     return false;
   }
-  GRef<GSocketAddress> sa = GRef<GSocketAddress>::adopt(g_inet_socket_address_new(addr.get(), port));
-  // Our own socket, for a listen backlog that survives bursts of clients (GLib's default is 10).
-  GRef<GSocket> socket = GRef<GSocket>::adopt(g_socket_new(
-      g_inet_address_get_family(addr.get()), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error));
-  if (!socket) return false;
-  g_socket_set_listen_backlog(socket.get(), kListenBacklog);
-  if (!g_socket_bind(socket.get(), sa.get(), TRUE, error) || !g_socket_listen(socket.get(), error) ||
-      !soup_server_listen_socket(server_.get(), socket.get(), static_cast<SoupServerListenOptions>(0),
-                                 error)) {
+  GRef<GMainContext> context = GRef<GMainContext>::adopt(g_main_context_ref_thread_default());
+  if (!server_->listen(context.get(), addr.get(), port, error)) {
     g_prefix_error(error, "API on %s:%u: ", interface.c_str(), port);
     return false;
   }
   return true;
 }
 
-guint16 ApiServer::port() const {
-  GSList *listeners = soup_server_get_listeners(server_.get());
-  guint16 port = 0;
-  if (listeners) {
-    GRef<GSocketAddress> local = GRef<GSocketAddress>::adopt(
-        g_socket_get_local_address(G_SOCKET(listeners->data), nullptr));
-    if (local) port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local.get()));
+guint16 ApiServer::port() const { return static_cast<guint16>(server_->port()); }
+
+void ApiServer::serve_panel(HttpExchange &ex) {
+  if (!panel_) {
+    panel_ = GRef<GBytes>::adopt(g_resources_lookup_data("/org/estuary/webui/index.html",
+                                                         G_RESOURCE_LOOKUP_FLAGS_NONE, nullptr));
   }
-  g_slist_free(listeners);
-  return port;
-}
-
-void ApiServer::on_early(SoupServer *, SoupServerMessage *msg, const char *, GHashTable *, gpointer) {
-  SoupMessageHeaders *req = soup_server_message_get_request_headers(msg);
-  SoupEncoding encoding = soup_message_headers_get_encoding(req);
-  bool refuse = encoding == SOUP_ENCODING_CHUNKED || encoding == SOUP_ENCODING_EOF ||
-                (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
-                 soup_message_headers_get_content_length(req) > kMaxBodyBytes);
-  // libsoup still reads a refused body (unless the client sent Expect: 100-continue) before it
-  // answers; without this it would also keep all of it in memory, whatever its size.
-  if (refuse)
-    soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
-  if (encoding == SOUP_ENCODING_CHUNKED || encoding == SOUP_ENCODING_EOF) {
-    add_cors_headers(msg);
-    send_error(msg, 411, "request body: send a Content-Length");
-  } else if (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
-             soup_message_headers_get_content_length(req) > kMaxBodyBytes) {
-    add_cors_headers(msg);
-    send_error(msg, 413, "request body: larger than " + std::to_string(kMaxBodyBytes) + " bytes");
-  }
-}
-
-void ApiServer::on_request(SoupServer *, SoupServerMessage *msg, const char *path,
-                           GHashTable *query, gpointer self) {
-  static_cast<ApiServer *>(self)->handle(msg, path, query);
-}
-
-void ApiServer::handle(SoupServerMessage *msg, const char *path, GHashTable *query) {
-  add_cors_headers(msg);
-  const char *method = soup_server_message_get_method(msg);
-  if (g_str_equal(method, "OPTIONS")) {
-    soup_server_message_set_status(msg, 204, nullptr);
+  if (!panel_) {
+    ex.respond(500, "text/plain", "web panel missing from the build\n");
     return;
   }
-  if (!g_str_equal(method, "GET") && !g_str_equal(method, "POST") && !g_str_equal(method, "HEAD")) {
-    send_error(msg, 405, "method: only GET, POST and OPTIONS are served");
+  ex.respond_bytes(200, "text/html; charset=utf-8", panel_.get());
+}
+
+void ApiServer::handle(const std::shared_ptr<HttpExchange> &exchange) {
+  HttpExchange &ex = *exchange;
+  add_cors_headers(ex);
+  const std::string &method = ex.method();
+  if (method == "OPTIONS") {
+    ex.respond(204, "", "");
+    return;
+  }
+  bool is_head = method == "HEAD", is_post = method == "POST";
+  if (method != "GET" && !is_post && !is_head) {
+    send_error(ex, 405, "method: only GET, POST and OPTIONS are served");
     return;
   }
 
-  bool is_api = g_str_equal(path, "/api") || g_str_equal(path, "/api2");
-  bool minimal = g_str_equal(path, "/api2");
+  const std::string &path = ex.path();
+  bool is_api = path == "/api" || path == "/api2";
+  bool minimal = path == "/api2";
 
   // The command: a `command` parameter (query or form body), or a JSON body.
-  SoupMessageBody *body = soup_server_message_get_request_body(msg);
-  GRef<GBytes> body_bytes = GRef<GBytes>::adopt(soup_message_body_flatten(body));
-  std::string_view body_text(static_cast<const char *>(g_bytes_get_data(body_bytes.get(), nullptr)),
-                             g_bytes_get_size(body_bytes.get()));
-  const char *content_type =
-      soup_message_headers_get_content_type(soup_server_message_get_request_headers(msg), nullptr);
-  GHashTable *form = nullptr;
-  std::string command_text;
+  http::HeaderList form;
+  std::string_view command_text;
   bool have_command = false;
-  if (g_str_equal(method, "POST") && content_type &&
-      g_str_equal(content_type, "application/json")) {
-    command_text.assign(body_text);
+  if (is_post && media_type(ex.header("Content-Type")) == "application/json") {
+    command_text = ex.body();
     have_command = true;
-  } else if (g_str_equal(method, "POST") && !body_text.empty()) {
-    form = soup_form_decode(std::string(body_text).c_str());
+  } else if (is_post && !ex.body().empty()) {
+    form = http::decode_form(ex.body());
   }
   // HEAD only asks what a GET would answer: it never runs calls.
-  if (!have_command && !g_str_equal(method, "HEAD")) {
-    const char *c = param(query, form, "command");
-    if (c) {
-      command_text = c;
+  if (!have_command && !is_head) {
+    if (const std::string *c = param(ex, form, "command")) {
+      command_text = *c;
       have_command = true;
     }
   }
-  const char *callback = param(query, form, "callback");
-  if (!callback) callback = param(query, form, "jsonp");
-  std::string callback_copy = callback ? callback : "";
-  if (form) g_hash_table_unref(form);
+  const std::string *callback = param(ex, form, "callback");
+  if (!callback) callback = param(ex, form, "jsonp");
+  if (callback && callback->empty()) callback = nullptr;
 
   if (!have_command && !is_api) {
-    serve_panel(msg);
+    serve_panel(ex);
     return;
   }
-  if (!callback_copy.empty() && !is_safe_callback(callback_copy.c_str())) {
-    send_error(msg, 400, "callback: only letters, digits, '_', '$' and '.' are allowed");
+  if (callback && !is_safe_callback(*callback)) {
+    send_error(ex, 400, "callback: only letters, digits, '_', '$' and '.' are allowed");
     return;
   }
-  const char *cb = callback_copy.empty() ? nullptr : callback_copy.c_str();
 
   GRef<JsonObject> command;
   if (have_command && !command_text.empty()) {
-    GRef<JsonParser> parser = GRef<JsonParser>::adopt(json_parser_new());
-    GError *error = nullptr;
     if (!json_depth_within(command_text)) {
       if (!is_api) {
-        serve_panel(msg);
+        serve_panel(ex);
       } else {
-        send_error(msg, 400, "command: nested deeper than " + std::to_string(kMaxJsonDepth) +
-                                 " levels");
+        send_error(ex, 400, "command: nested deeper than " + std::to_string(kMaxJsonDepth) +
+                                " levels");
       }
       return;
     }
+    GRef<JsonParser> parser = GRef<JsonParser>::adopt(json_parser_new());
+    GError *error = nullptr;
     bool parsed = json_parser_load_from_data(parser.get(), command_text.data(),
                                              static_cast<gssize>(command_text.size()), &error);
     JsonNode *root = parsed ? json_parser_get_root(parser.get()) : nullptr;
     if ((!root || !JSON_NODE_HOLDS_OBJECT(root)) && !is_api) {
       // Manual 4.1: only /api and /api2 promise JSON; an invalid request elsewhere gets the panel.
       g_clear_error(&error);
-      serve_panel(msg);
+      serve_panel(ex);
       return;
     }
     if (!parsed) {
       std::string what = std::string("command: not valid JSON (") + error->message + ")";
       g_error_free(error);
-      send_error(msg, 400, what);
+      send_error(ex, 400, what);
       return;
     }
     if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-      send_error(msg, 400, "command: must be a JSON object");
+      send_error(ex, 400, "command: must be a JSON object");
       return;
     }
     command = GRef<JsonObject>::ref(json_node_get_object(root));
@@ -258,10 +220,11 @@ void ApiServer::handle(SoupServerMessage *msg, const char *path, GHashTable *que
     command = GRef<JsonObject>::adopt(json_object_new());
   }
 
-  GSocketAddress *remote = soup_server_message_get_remote_address(msg);
-  ApiSession &session = ApiSession::of(soup_server_message_get_socket(msg));
+  auto &slot = ex.connection_slot();
+  if (!slot) slot = std::make_shared<ApiSession>();
+  ApiSession &session = *static_cast<ApiSession *>(slot.get());
   GRef<JsonObject> answer = GRef<JsonObject>::adopt(json_object_new());
-  LoginResult login = api_login(ctl_, session, remote, command.get(), answer.get());
+  LoginResult login = api_login(ctl_, session, ex.remote_address(), command.get(), answer.get());
   if (login == LoginResult::kAuthorized) {
     if (json_object_has_member(command.get(), "minimal") &&
         json_int_or(command.get(), "minimal", 1) != 0)
@@ -269,10 +232,9 @@ void ApiServer::handle(SoupServerMessage *msg, const char *path, GHashTable *que
     api_run(ctl_, command.get(), answer.get(), minimal);
     json_object_set_int_member(answer.get(), "LTS", 1);
   } else if (login == LoginResult::kClose) {
-    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
-                                 "close");
+    ex.close_after();
   }
-  send_json(msg, 200, answer.get(), cb);
+  send_json(ex, 200, answer.get(), callback);
 }
 
 }  // namespace estuary

@@ -1,12 +1,14 @@
 // The HTTP side of the API (manual 4.1): transport, login, JSONP, CORS, the web panel.
-// Runs on the control context.
+// Runs on the control context, on the lean HTTP/1.1 core (servers/http1-server.h).
 #pragma once
 
-#include <libsoup/soup.h>
+#include <gio/gio.h>
 
+#include <memory>
 #include <string>
 
 #include "common/gref.h"
+#include "servers/http1-server.h"
 
 namespace estuary {
 
@@ -15,27 +17,28 @@ class Controller;
 class ApiServer {
  public:
   // Largest request body accepted; larger ones get 413 and a JSON error.
-  static constexpr goffset kMaxBodyBytes = 4 * 1024 * 1024;
+  static constexpr gsize kMaxBodyBytes = 4 * 1024 * 1024;
+  // Request line + headers; commands can travel in the query string, so this is generous.
+  static constexpr gsize kMaxHeadBytes = 256 * 1024;
   // Failed logins after which a connection is closed.
   static constexpr int kMaxLoginFailures = 4;
-  static constexpr int kListenBacklog = 1024;
 
   explicit ApiServer(Controller &ctl);
   ~ApiServer();
 
-  // Listens on `interface` ("0.0.0.0", "::", an address) and `port` (0 = any free port).
+  // Listens on `interface` ("0.0.0.0", "::", an address) and `port` (0 = any free port), in the
+  // calling thread's default main context (the control context).
   bool listen(const std::string &interface, guint16 port, GError **error);
   // The port actually bound, once listening.
   guint16 port() const;
 
  private:
-  static void on_early(SoupServer *, SoupServerMessage *msg, const char *, GHashTable *, gpointer self);
-  static void on_request(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query,
-                         gpointer self);
-  void handle(SoupServerMessage *msg, const char *path, GHashTable *query);
+  void handle(const std::shared_ptr<HttpExchange> &ex);
+  void serve_panel(HttpExchange &ex);
 
   Controller &ctl_;
-  GRef<SoupServer> server_;
+  std::unique_ptr<Http1Server> server_;
+  GRef<GBytes> panel_;  // the compiled-in index.html, looked up once
 };
 
 // True for addresses the API trusts without login (loopback), unless the test-only environment

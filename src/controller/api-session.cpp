@@ -27,21 +27,6 @@ void set_status(JsonObject *answer, const char *status, const std::string &chall
 
 }  // namespace
 
-ApiSession &ApiSession::of(GSocket *socket) {
-  static ApiSession throwaway;
-  if (!socket) {
-    throwaway = ApiSession{};
-    return throwaway;
-  }
-  auto *session = static_cast<ApiSession *>(g_object_get_data(G_OBJECT(socket), "estuary-api-session"));
-  if (!session) {
-    session = new ApiSession();
-    g_object_set_data_full(G_OBJECT(socket), "estuary-api-session", session,
-                           [](gpointer p) { delete static_cast<ApiSession *>(p); });
-  }
-  return *session;
-}
-
 LoginResult api_login(Controller &ctl, ApiSession &session, GSocketAddress *remote,
                       JsonObject *command, JsonObject *answer) {
   std::string host = host_of(remote);

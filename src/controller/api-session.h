@@ -9,13 +9,10 @@ namespace estuary {
 
 class Controller;
 
+// One per HTTP connection, kept in its HttpExchange::connection_slot() (freed with it).
 struct ApiSession {
   bool authorized = false;
   int failures = 0;
-
-  // The session attached to `socket` (created on first use, freed with the socket). A null
-  // socket (UDP API) gets a throwaway session.
-  static ApiSession &of(GSocket *socket);
 };
 
 enum class LoginResult {
