@@ -137,8 +137,8 @@ static void test_limits() {
 }
 
 static void test_form() {
-  HeaderList f = decode_form("a=1&b=x+y%21&&c&d=%zz&e=%00&%41=%");
-  g_assert_cmpuint(f.size(), ==, 5);
+  HeaderList f = decode_form("a=1&b=x+y%21&&c&d=%zz&%00=e&%41=%&n=a%00b");
+  g_assert_cmpuint(f.size(), ==, 6);
   g_assert_cmpstr(f[0].first.c_str(), ==, "a");
   g_assert_cmpstr(f[0].second.c_str(), ==, "1");
   g_assert_cmpstr(f[1].second.c_str(), ==, "x y!");
@@ -147,6 +147,7 @@ static void test_form() {
   g_assert_cmpstr(f[3].second.c_str(), ==, "%zz");
   g_assert_cmpstr(f[4].first.c_str(), ==, "A");
   g_assert_cmpstr(f[4].second.c_str(), ==, "%");
+  g_assert_true(f[5].second == std::string("a\0b", 3));
   std::string out;
   g_assert_true(decode_form_component("%7B%22a%22%3A1%7D", &out));
   g_assert_cmpstr(out.c_str(), ==, "{\"a\":1}");

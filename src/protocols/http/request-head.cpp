@@ -110,6 +110,7 @@ bool decode_path(std::string_view in, std::string *out) {
 bool decode_form_component(std::string_view in, std::string *out) {
   out->clear();
   out->reserve(in.size());
+  bool clean = true;
   for (gsize i = 0; i < in.size(); i++) {
     char c = in[i];
     if (c == '+') {
@@ -119,10 +120,10 @@ bool decode_form_component(std::string_view in, std::string *out) {
       c = static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
       i += 2;
     }
-    if (c == '\0') return false;
+    if (c == '\0') clean = false;
     out->push_back(c);
   }
-  return true;
+  return clean;
 }
 
 HeaderList decode_form(std::string_view in) {
@@ -134,7 +135,7 @@ HeaderList decode_form(std::string_view in) {
       gsize eq = pair.find('=');
       std::string name, value;
       bool ok = decode_form_component(pair.substr(0, eq), &name);
-      if (ok && eq != std::string_view::npos) ok = decode_form_component(pair.substr(eq + 1), &value);
+      if (ok && eq != std::string_view::npos) decode_form_component(pair.substr(eq + 1), &value);
       if (ok) out.emplace_back(std::move(name), std::move(value));
     }
     if (amp == std::string_view::npos) break;

@@ -56,11 +56,14 @@ ParseResult parse_request_head(std::string_view data, const HeadLimits &limits, 
 bool decode_path(std::string_view in, std::string *out);
 
 // Decodes one application/x-www-form-urlencoded component ('+' is a space). Invalid escapes are
-// kept as they are, as browsers do; false only when it would decode to NUL.
+// kept as they are, as browsers do; "%00" decodes to a NUL byte (the result is byte-exact: use it
+// with its length). False when the result contains a NUL.
 bool decode_form_component(std::string_view in, std::string *out);
 
-// Splits and decodes a query string or form body: "a=1&b=x+y" -> {a,1},{b,"x y"}. Pairs that do
-// not decode are left out; a name without '=' gets "".
+// Splits and decodes a query string or form body: "a=1&b=x+y" -> {a,1},{b,"x y"}. A name without
+// '=' gets "". Pairs whose name holds a NUL are left out; values are kept byte-exact, NULs too, so
+// that a consumer sees malformed input as malformed (a JSON command with a NUL fails to parse)
+// instead of silently losing the parameter.
 HeaderList decode_form(std::string_view in);
 
 // True when the comma-separated header value lists `token` (case-insensitive).
