@@ -155,6 +155,29 @@ void end_pad(EstBuffer *self, PadState *ps) {
   handle_end(self, r, generation);
 }
 
+// A parsed frame is often a view into a larger allocation (a demuxer's sub-buffer of the chunk it
+// read: an RTMP read holds many FLV tags). Kept for the whole DVR window, such a view would pin
+// its parent, and with it frames a parser has already copied out: for RTMP ingest that was 1.6x
+// the stream's own bytes. A view much smaller than what it pins is copied once on the way in;
+// frames that own their memory are stored as they are.
+bool pins_more_than_it_holds(GstBuffer *buf) {
+  const guint n = gst_buffer_n_memory(buf);
+  for (guint i = 0; i < n; i++) {
+    GstMemory *mem = gst_buffer_peek_memory(buf, i);
+    gsize maxsize = 0;
+    const gsize size = gst_memory_get_sizes(mem, nullptr, &maxsize);
+    if (maxsize > 2 * size + 4096) return true;
+  }
+  return false;
+}
+
+GstBuffer *compact(GstBuffer *buf) {
+  if (!pins_more_than_it_holds(buf)) return buf;
+  GstBuffer *copy = gst_buffer_copy_deep(buf);
+  gst_buffer_unref(buf);
+  return copy;
+}
+
 GstFlowReturn sink_chain(GstPad *pad, GstObject *parent, GstBuffer *buf) {
   EstBuffer *self = EST_BUFFER(parent);
   PadState *ps = pad_state(pad);
@@ -163,6 +186,7 @@ GstFlowReturn sink_chain(GstPad *pad, GstObject *parent, GstBuffer *buf) {
     return GST_FLOW_NOT_NEGOTIATED;
   }
   ps->eos = false;  // data after EOS (a restarted source on the same pad) resumes the track
+  buf = compact(buf);
   const gint64 dts = running_time(ps->segment, GST_BUFFER_DTS(buf));
   const gint64 pts = running_time(ps->segment, GST_BUFFER_PTS(buf));
   if (self->state->ring->push(ps->track, buf, dts, pts) == BufferRing::PushResult::kEnded) {

@@ -1,6 +1,7 @@
 // estbuffer readers: start points, zero copy, falling behind, waking, track filters, caps changes.
 #include <atomic>
 #include <set>
+#include <vector>
 
 #include "estbuffer-test-util.h"
 
@@ -99,6 +100,35 @@ static void test_zero_copy() {
   // Shared, hence read-only for readers: ring + two items.
   g_assert_cmpint(GST_MINI_OBJECT_REFCOUNT_VALUE(a[0].buffer.get()), ==, 3);
   g_assert_false(gst_buffer_is_writable(a[0].buffer.get()));
+  gst_harness_teardown(h);
+  gst_object_unref(e);
+}
+
+// A frame that is a small view into a big allocation (a demuxer's sub-buffer of what it read) is
+// copied on the way in, so the DVR window does not pin the allocation; its data, timestamps and
+// flags are kept.
+static void test_views_do_not_pin_parents() {
+  GstElement *e = test::make_buffer();
+  GstHarness *h = test::add_track(e, test::kH264Caps);
+  BufferReader r(estuary::estbuffer_get_ring(e));
+  GstBuffer *chunk = test::frame(0, true, 0, 1024 * 1024);
+  GstBuffer *view = gst_buffer_copy_region(chunk, GST_BUFFER_COPY_ALL, 4096, 200);
+  gst_buffer_unref(chunk);  // only the view holds it now
+  GST_BUFFER_DTS(view) = GST_BUFFER_PTS(view) = 0;  // a region off the start has no timestamps
+  gsize parent_max = 0;
+  gst_memory_get_sizes(gst_buffer_peek_memory(view, 0), nullptr, &parent_max);
+  g_assert_cmpuint(parent_max, >=, 1024 * 1024);  // the view still pins the whole chunk
+  g_assert_cmpint(gst_harness_push(h, view), ==, GST_FLOW_OK);
+  auto items = test::drain(&r);
+  g_assert_cmpuint(items.size(), ==, 1);
+  GstBuffer *stored = items[0].buffer.get();
+  gsize maxsize = 0;
+  g_assert_cmpuint(gst_memory_get_sizes(gst_buffer_peek_memory(stored, 0), nullptr, &maxsize), ==,
+                   200);
+  g_assert_cmpuint(maxsize, <, 4096);
+  g_assert_cmpuint(GST_BUFFER_DTS(stored), ==, 0);
+  g_assert_true(items[0].keyframe);
+  g_assert_cmpuint(gst_buffer_memcmp(stored, 0, std::vector<guint8>(200, 0).data(), 200), ==, 0);
   gst_harness_teardown(h);
   gst_object_unref(e);
 }
@@ -208,6 +238,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/estbuffer/reader/latest-key", test_latest_key);
   g_test_add_func("/estbuffer/reader/at-time", test_reader_at_time);
   g_test_add_func("/estbuffer/reader/zero-copy", test_zero_copy);
+  g_test_add_func("/estbuffer/reader/views-do-not-pin-parents", test_views_do_not_pin_parents);
   g_test_add_func("/estbuffer/reader/slow-reader-skips-forward", test_slow_reader_skips_forward);
   g_test_add_func("/estbuffer/reader/wakeup-and-wait", test_wakeup_and_wait);
   g_test_add_func("/estbuffer/reader/track-filter-caps-change", test_track_filter_and_caps_change);
