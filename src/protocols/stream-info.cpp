@@ -1,6 +1,7 @@
 #include "protocols/stream-info.h"
 
 #include <algorithm>
+#include <cstring>
 #include <set>
 
 namespace estuary::info {
@@ -80,6 +81,48 @@ Matches match_codecs(JsonArray *combinations, const std::vector<TrackSummary> &t
   return m;
 }
 
+// WebM is the part of Matroska that browsers play, and the HTTP output serves a .webm only with
+// its codecs (an H.264 .webm answers 415): a connector advertising "/$.webm" gets "/$.mkv" for
+// a stream with any other audio/video codec it carries. Subtitles do not decide: .webm leaves
+// them out, as it leaves out any track it cannot carry.
+const char *const kWebmCodecs[] = {"VP8", "VP9", "AV1", "opus", "vorbis"};
+constexpr char kWebmExt[] = ".webm";
+constexpr char kMatroskaExt[] = ".mkv";
+
+bool in_combinations(JsonArray *combinations, const std::string &codec) {
+  if (!combinations) return false;
+  for (guint i = 0; i < json_array_get_length(combinations); i++) {
+    JsonNode *combo = json_array_get_element(combinations, i);
+    if (!JSON_NODE_HOLDS_ARRAY(combo)) continue;
+    for (guint j = 0; j < json_array_get_length(json_node_get_array(combo)); j++) {
+      JsonNode *slot = json_array_get_element(json_node_get_array(combo), j);
+      if (!JSON_NODE_HOLDS_ARRAY(slot)) continue;
+      for (guint k = 0; k < json_array_get_length(json_node_get_array(slot)); k++) {
+        JsonNode *c = json_array_get_element(json_node_get_array(slot), k);
+        if (!JSON_NODE_HOLDS_VALUE(c) || json_node_get_value_type(c) != G_TYPE_STRING) continue;
+        const char *name = json_node_get_string(c);
+        if (codec == name || strcmp(name, "*") == 0) return true;
+      }
+    }
+  }
+  return false;
+}
+
+// `rel` with ".webm" replaced by ".mkv" when a carried audio/video track is not WebM's.
+std::string webm_or_matroska(const std::string &rel, JsonArray *combinations,
+                             const std::vector<TrackSummary> &tracks) {
+  const size_t ext = sizeof kWebmExt - 1;
+  if (rel.size() < ext || rel.compare(rel.size() - ext, ext, kWebmExt) != 0) return rel;
+  for (const TrackSummary &t : tracks) {
+    if (t.type != "video" && t.type != "audio") continue;
+    if (!in_combinations(combinations, t.codec)) continue;
+    bool webm = false;
+    for (const char *c : kWebmCodecs) webm = webm || t.codec == c;
+    if (!webm) return rel.substr(0, rel.size() - ext) + kMatroskaExt;
+  }
+  return rel;
+}
+
 std::string escape_path(const std::string &s) {
   char *e = g_uri_escape_string(s.c_str(), nullptr, FALSE);
   std::string out(e);
@@ -153,7 +196,7 @@ JsonArray *build_sources(JsonObject *connectors, const std::vector<EnabledProtoc
     Matches m = match_codecs(array_member(capa, "codecs"), query.tracks);
     if (m.simul == 0) continue;
 
-    std::string rel_pattern = rel;
+    std::string rel_pattern = webm_or_matroska(rel, array_member(capa, "codecs"), query.tracks);
     std::string relurl;
     size_t dollar = rel_pattern.find('$');
     if (dollar != std::string::npos) {

@@ -52,7 +52,9 @@ struct SourceQuery {
 //
 // simul_tracks: for the best codec combination of the connector, how many of its track slots
 // some track of the stream fills; total_matches: how many (slot codec, track) pairs match over
-// all combinations. "*" in a codec list matches any codec.
+// all combinations. "*" in a codec list matches any codec. A `url_rel` ending in ".webm" becomes
+// ".mkv" when the connector carries an audio/video track WebM cannot (anything but VP8, VP9, AV1,
+// opus, vorbis), since the HTTP output refuses such a .webm.
 JsonArray *build_sources(JsonObject *connectors, const std::vector<EnabledProtocol> &enabled,
                          const SourceQuery &query);
 

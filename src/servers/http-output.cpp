@@ -41,6 +41,14 @@ void handle_request(HttpServerState &state, SoupServerMessage *msg, const char *
   HttpRoute route = route_http_path(path);
   GST_CAT_LOG(estuary_http_debug, "%s %s -> route %d stream '%s'", method, path,
               static_cast<int>(route.kind), route.stream.c_str());
+  // A connector left out of the configuration's protocols serves nothing, as in MistServer;
+  // only the HTTP listener's own pages (info handler, player) need no connector entry.
+  const std::string disabled = state.catalog->snapshot()->disabled_connector(route);
+  if (!disabled.empty()) {
+    http::respond_json_error(msg, SOUP_STATUS_NOT_FOUND,
+                             "the " + disabled + " connector is not enabled");
+    return;
+  }
   switch (route.kind) {
     case HttpRoute::Kind::kNotFound:
       http::respond_json_error(msg, SOUP_STATUS_NOT_FOUND, "not found");

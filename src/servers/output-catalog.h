@@ -12,10 +12,12 @@
 
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "common/gref.h"
 #include "protocols/stream-info.h"
+#include "servers/http-routes.h"
 
 namespace estuary {
 
@@ -24,6 +26,15 @@ class OutputCatalog {
   struct Snapshot {
     GRef<JsonObject> connectors;  // capabilities `connectors`; never modified after publishing
     std::vector<info::EnabledProtocol> enabled;
+
+    // The connector whose URLs `route` is one of: the one whose `url_prefix` is "/hls/$/" for
+    // HLS, the one whose `url_match`/`url_rel` is "/$.EXT" for a progressive format. "" for the
+    // HTTP listener's own pages (info handler, player, crossdomain) and for URLs no connector
+    // claims.
+    std::string connector_of(const HttpRoute &route) const;
+    // The connector that serves `route` when it is not in the configuration's protocols (its
+    // URLs answer 404 then), else "".
+    std::string disabled_connector(const HttpRoute &route) const;
   };
 
   // `connectors` (transfer none) is deep-copied.

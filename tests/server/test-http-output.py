@@ -78,6 +78,7 @@ class Fixture:
             {"connector": "HTTP", "port": self.http_port},
             {"connector": "HLS"}, {"connector": "FLV"}, {"connector": "HTTPTS"},
             {"connector": "MP4"}, {"connector": "MP3"}, {"connector": "AAC"},
+            {"connector": "EBML"}, {"connector": "WAV"},
         ]})
         self.base = "http://127.0.0.1:%d" % self.http_port
         h.poll("the HTTP output to listen", lambda: self.get("/crossdomain.xml")[0] == 200)
@@ -156,9 +157,12 @@ def test_info_json(binary):
     assert info["meta"].get("vod") == 1, info["meta"]
     sources = info["source"]
     types = [s["type"] for s in sources]
-    # Enabled and able to play H264+AAC: HLS, MP4, FLV, HTTPTS (2 tracks), AAC (1); not MP3.
-    assert types == ["html5/application/vnd.apple.mpegurl", "html5/video/mp4", "flash/7",
-                     "html5/video/mpeg", "html5/audio/aac"], types
+    # Enabled and able to play H264+AAC: HLS, MP4, EBML, FLV, HTTPTS (2 tracks), AAC (1); not
+    # MP3 or WAV.
+    assert types == ["html5/application/vnd.apple.mpegurl", "html5/video/mp4", "html5/video/webm",
+                     "flash/7", "html5/video/mpeg", "html5/audio/aac"], types
+    # H.264 is not WebM's: EBML advertises the Matroska URL (a .webm would answer 415).
+    assert sources[2]["url"] == f.base + "/vid.mkv", sources[2]
     hls = sources[0]
     assert list(hls) == ["priority", "relurl", "simul_tracks", "total_matches", "type", "url"], hls
     assert hls["relurl"] == "/hls/vid/index.m3u8", hls

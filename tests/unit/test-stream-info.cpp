@@ -47,6 +47,10 @@ const char *kConnectors = R"({
           "methods": [{"handler": "http", "priority": 2, "type": "html5/any"},
                       {"handler": "http", "priority": 3, "type": "html5/vodonly", "nolive": 1}],
           "url_rel": "/any/$"},
+  "EBML": {"codecs": [[["H264","HEVC","VP8","VP9","AV1","theora"],
+                       ["opus","vorbis","AAC","MP3","FLAC","AC3"],["subtitle"]]],
+           "methods": [{"handler": "http", "priority": 9, "type": "html5/video/webm"}],
+           "url_match": ["/$.mkv", "/$.webm"], "url_rel": "/$.webm"},
   "HTTP": {"codecs": [], "optional": {"port": {"default": 8080}}, "url_rel": "/$"},
   "JSON": {"codecs": [], "url_match": ["/json_$.js"]}
 })";
@@ -147,6 +151,33 @@ void test_codec_mismatch() {
                   "[{\"priority\":9,\"relurl\":\"/test.mp4\",\"simul_tracks\":1,"
                   "\"total_matches\":1,\"type\":\"html5/video/mp4\","
                   "\"url\":\"http://localhost:8080/test.mp4\"}]");
+  json_array_unref(a);
+}
+
+// The URL of one source, "" when there is not exactly one.
+std::string only_url(JsonArray *a) {
+  if (json_array_get_length(a) != 1) return "";
+  return json_object_get_string_member(json_array_get_object_element(a, 0), "url");
+}
+
+void test_webm_or_matroska() {
+  // .webm only for WebM's codecs (the HTTP output refuses an H.264 .webm); .mkv for the rest.
+  Fixture f;
+  SourceQuery q = manual_query();
+  JsonArray *a = build_sources(f.connectors, protocols({"EBML"}), q);  // H264 + AAC
+  EXPECT_TEXT(only_url(a), "http://localhost:8080/test.mkv");
+  json_array_unref(a);
+  q.tracks = {{"video", "VP9", 320, 240}, {"audio", "opus", 0, 0}, {"meta", "subtitle", 0, 0}};
+  a = build_sources(f.connectors, protocols({"EBML"}), q);
+  EXPECT_TEXT(only_url(a), "http://localhost:8080/test.webm");
+  json_array_unref(a);
+  q.tracks = {{"video", "VP8", 320, 240}, {"audio", "AAC", 0, 0}};  // one non-WebM track
+  a = build_sources(f.connectors, protocols({"EBML"}), q);
+  EXPECT_TEXT(only_url(a), "http://localhost:8080/test.mkv");
+  json_array_unref(a);
+  q.tracks = {{"audio", "vorbis", 0, 0}};
+  a = build_sources(f.connectors, protocols({"EBML"}), q);
+  EXPECT_TEXT(only_url(a), "http://localhost:8080/test.webm");
   json_array_unref(a);
 }
 
@@ -278,6 +309,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/stream-info/only-enabled", test_only_enabled);
   g_test_add_func("/stream-info/codec-mismatch", test_codec_mismatch);
   g_test_add_func("/stream-info/wildcard-counts", test_wildcard_and_counts);
+  g_test_add_func("/stream-info/webm-or-matroska", test_webm_or_matroska);
   g_test_add_func("/stream-info/ports-hosts-names", test_ports_hosts_names);
   g_test_add_func("/stream-info/enabled-from-config", test_enabled_from_config);
   g_test_add_func("/stream-info/info-object", test_info_object);
