@@ -42,9 +42,9 @@ std::vector<uint32_t> hls_tracks(LiveStream &stream, const TrackRequest &request
 
 std::string codec_string(const TrackMeta &t) {
   gsize size = 0;
-  const uint8_t *init = t.codec.init
-                            ? static_cast<const uint8_t *>(g_bytes_get_data(t.codec.init.get(), &size))
-                            : nullptr;
+  const uint8_t *init =
+      t.codec.init ? static_cast<const uint8_t *>(g_bytes_get_data(t.codec.init.get(), &size))
+                   : nullptr;
   const std::string &c = t.codec.codec;
   if (c == "H264") return init ? hls::avc_codec_string(init, size) : "";
   if (c == "HEVC") return init ? hls::hevc_codec_string(init, size) : "";
@@ -91,7 +91,7 @@ hls::Variant variant_for(LiveStream &stream, SegmentStore &store, const TrackReq
 // (unless the client left). Polling keeps the SegmentStore's single change callback free for
 // its other users.
 struct Poll {
-  GRef<SoupServerMessage> msg;
+  http::Exchange ex;
   std::function<bool()> ready;
   std::function<void(bool ready)> done;
   gint64 deadline_us;
@@ -99,36 +99,51 @@ struct Poll {
 
 gboolean poll_tick(gpointer data) {
   auto *p = static_cast<Poll *>(data);
-  if (!http::alive(p->msg.get())) return G_SOURCE_REMOVE;
+  if (!p->ex->alive()) return G_SOURCE_REMOVE;
   bool ok = p->ready();
   if (!ok && g_get_monotonic_time() < p->deadline_us) return G_SOURCE_CONTINUE;
   p->done(ok);
   return G_SOURCE_REMOVE;
 }
 
-void wait_until(HttpServerState &state, SoupServerMessage *msg, gint64 timeout_us,
+void wait_until(HttpServerState &state, const http::Exchange &ex, gint64 timeout_us,
                 std::function<bool()> ready, std::function<void(bool)> done) {
   if (ready()) {
     done(true);
     return;
   }
-  http::pause(msg);
-  auto *p = new Poll{GRef<SoupServerMessage>::ref(msg), std::move(ready), std::move(done),
-                     g_get_monotonic_time() + timeout_us};
+  auto *p = new Poll{ex, std::move(ready), std::move(done), g_get_monotonic_time() + timeout_us};
   GSource *source = g_timeout_source_new(kPollMs);
   g_source_set_callback(source, poll_tick, p, [](gpointer d) { delete static_cast<Poll *>(d); });
   g_source_attach(source, state.context.get());
-  g_source_unref(source);
+  // A client that leaves ends the wait at once rather than at the next tick.
+  GRef<GSource> owned = GRef<GSource>::adopt(source);
+  ex->on_gone([owned] { g_source_destroy(owned.get()); });
 }
 
-void respond_playlist(HttpServerState &state, SoupServerMessage *msg, const std::string &stream,
+void respond_playlist(HttpServerState &state, HttpExchange &ex, const std::string &stream,
                       const std::string &text) {
-  http::respond(msg, SOUP_STATUS_OK, kPlaylistType, text, kPlaylistCache);
-  state.hls_sessions->touch(msg, stream, text.size(), -1);
-  http::resume(msg);
+  http::respond(ex, 200, kPlaylistType, text, kPlaylistCache);
+  state.hls_sessions->touch(ex, stream, text.size(), -1);
 }
 
-void serve_stream(HttpServerState &state, SoupServerMessage *msg, const HttpRoute &route,
+void respond_segment(HttpServerState &state, HttpExchange &ex, const std::string &stream,
+                     const HlsSegment &seg) {
+  const gsize size = g_bytes_get_size(seg.data.get());
+  if (seg.fd >= 0) {
+    // The memfd stays open as long as the segment's bytes are referenced: keep them until sent.
+    http::add_cors(ex);
+    ex.add_header("Cache-Control", kSegmentCache);
+    ex.respond_fd(200, "video/mp2t", seg.fd, 0, size, std::make_shared<GRef<GBytes>>(seg.data));
+  } else {
+    http::respond_bytes(ex, 200, "video/mp2t", seg.data.get(), kSegmentCache);
+  }
+  gint64 position =
+      GST_CLOCK_TIME_IS_VALID(seg.start) ? static_cast<gint64>(seg.start / GST_MSECOND) : -1;
+  state.hls_sessions->touch(ex, stream, size, position);
+}
+
+void serve_stream(HttpServerState &state, const http::Exchange &ex, const HttpRoute &route,
                   const std::shared_ptr<LiveStream> &stream, const std::string &video,
                   const std::string &audio) {
   TrackRequest request = TrackRequest::parse(nullable(video), nullable(audio));
@@ -136,25 +151,18 @@ void serve_stream(HttpServerState &state, SoupServerMessage *msg, const HttpRout
   std::shared_ptr<SegmentStore> store = stream->outputs().hls(request, &reason);
   if (!store) {
     GST_CAT_INFO(estuary_http_debug, "%s: no HLS: %s", route.stream.c_str(), reason.c_str());
-    http::respond(msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, "text/plain", reason + "\n");
-    http::resume(msg);
+    http::respond(*ex, 415, "text/plain", reason + "\n");
     return;
   }
-  GRef<SoupServerMessage> ref = GRef<SoupServerMessage>::ref(msg);
   HttpServerState *st = &state;
 
   if (route.kind == HttpRoute::Kind::kHlsSegment) {
     std::optional<HlsSegment> seg = store->get(route.sequence);
     if (!seg || !seg->data) {
-      http::respond(msg, SOUP_STATUS_NOT_FOUND, "text/plain", "no such segment\n");
-      http::resume(msg);
+      http::respond(*ex, 404, "text/plain", "no such segment\n");
       return;
     }
-    http::respond_bytes(msg, SOUP_STATUS_OK, "video/mp2t", seg->data.get(), kSegmentCache);
-    gint64 position =
-        GST_CLOCK_TIME_IS_VALID(seg->start) ? static_cast<gint64>(seg->start / GST_MSECOND) : -1;
-    state.hls_sessions->touch(msg, route.stream, g_bytes_get_size(seg->data.get()), position);
-    http::resume(msg);
+    respond_segment(state, *ex, route.stream, *seg);
     return;
   }
 
@@ -163,18 +171,16 @@ void serve_stream(HttpServerState &state, SoupServerMessage *msg, const HttpRout
     auto rendition = rendition_for(nullable(video), nullable(audio));
     std::string uri = (rendition ? *rendition : std::string("main")) + "/index.m3u8";
     wait_until(
-        state, msg, http::kStreamWaitMs * G_GINT64_CONSTANT(1000),
+        state, ex, http::kStreamWaitMs * G_GINT64_CONSTANT(1000),
         [store] { return store->size() > 0 || store->ended(); },
-        [st, ref, stream, store, request, uri, name = route.stream](bool ready) {
+        [st, ex, stream, store, request, uri, name = route.stream](bool ready) {
           if (!ready || store->size() == 0) {
-            http::respond(ref.get(), SOUP_STATUS_SERVICE_UNAVAILABLE, "text/plain",
-                          "no segments yet\n");
-            http::resume(ref.get());
+            http::respond(*ex, 503, "text/plain", "no segments yet\n");
             return;
           }
           hls::MasterPlaylist master;
           master.variants.push_back(variant_for(*stream, *store, request, uri));
-          respond_playlist(*st, ref.get(), name, hls::write_master_playlist(master));
+          respond_playlist(*st, *ex, name, hls::write_master_playlist(master));
         });
     return;
   }
@@ -183,16 +189,13 @@ void serve_stream(HttpServerState &state, SoupServerMessage *msg, const HttpRout
   // a player given a list without #EXT-X-ENDLIST would play it as live, from near its end.
   gint64 timeout = live ? http::kStreamWaitMs * G_GINT64_CONSTANT(1000) : kVodSegmentingWaitUs;
   wait_until(
-      state, msg, timeout,
-      [store, live] { return store->ended() || (live && store->size() > 0); },
-      [st, ref, store, name = route.stream](bool) {
+      state, ex, timeout, [store, live] { return store->ended() || (live && store->size() > 0); },
+      [st, ex, store, name = route.stream](bool) {
         if (store->size() == 0) {
-          http::respond(ref.get(), SOUP_STATUS_SERVICE_UNAVAILABLE, "text/plain",
-                        "no segments yet\n");
-          http::resume(ref.get());
+          http::respond(*ex, 503, "text/plain", "no segments yet\n");
           return;
         }
-        respond_playlist(*st, ref.get(), name, hls::write_media_playlist(store->media_playlist()));
+        respond_playlist(*st, *ex, name, hls::write_media_playlist(store->media_playlist()));
       });
 }
 
@@ -213,12 +216,11 @@ HlsSessions::~HlsSessions() {
   }
 }
 
-void HlsSessions::touch(SoupServerMessage *msg, const std::string &stream, guint64 bytes,
+void HlsSessions::touch(const HttpExchange &ex, const std::string &stream, guint64 bytes,
                         gint64 position_ms) {
-  const char *ua =
-      soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "User-Agent");
-  std::string host = http::remote_host(msg);
-  std::string key = host + "\n" + stream + "\n" + (ua ? ua : "");
+  const std::string *ua = ex.header("User-Agent");
+  std::string host = ex.remote_host();
+  std::string key = host + "\n" + stream + "\n" + (ua ? *ua : "");
   auto it = entries_.find(key);
   if (it == entries_.end()) {
     Entry e;
@@ -258,31 +260,29 @@ void HlsSessions::sweep(gint64 now_us) {
 
 namespace hls_handler {
 
-void serve(HttpServerState &state, SoupServerMessage *msg, const HttpRoute &route,
-           GHashTable *query) {
+void serve(HttpServerState &state, const http::Exchange &ex, const HttpRoute &route) {
   std::string video, audio;
   if (route.kind == HttpRoute::Kind::kHlsMaster) {
-    const char *v = query ? static_cast<const char *>(g_hash_table_lookup(query, "video")) : nullptr;
-    const char *a = query ? static_cast<const char *>(g_hash_table_lookup(query, "audio")) : nullptr;
-    if (!rendition_for(v, a)) {
-      http::respond(msg, SOUP_STATUS_BAD_REQUEST, "text/plain", "bad track selection\n");
+    const std::string *v = ex->query("video");
+    const std::string *a = ex->query("audio");
+    if (!rendition_for(v ? v->c_str() : nullptr, a ? a->c_str() : nullptr)) {
+      http::respond(*ex, 400, "text/plain", "bad track selection\n");
       return;
     }
-    video = v ? v : "";
-    audio = a ? a : "";
+    video = v ? *v : "";
+    audio = a ? *a : "";
   } else if (!parse_rendition(route.rendition, &video, &audio)) {
-    http::respond(msg, SOUP_STATUS_NOT_FOUND, "text/plain", "no such rendition\n");
+    http::respond(*ex, 404, "text/plain", "no such rendition\n");
     return;
   }
-  GRef<SoupServerMessage> ref = GRef<SoupServerMessage>::ref(msg);
   HttpServerState *st = &state;
   http::with_stream(
-      state, msg, route.stream,
-      [st, ref, route, video, audio](std::shared_ptr<LiveStream> stream) {
-        serve_stream(*st, ref.get(), route, stream, video, audio);
+      state, ex, route.stream,
+      [st, ex, route, video, audio](std::shared_ptr<LiveStream> stream) {
+        serve_stream(*st, ex, route, stream, video, audio);
       },
-      [ref](guint status, const std::string &error) {
-        http::respond_json_error(ref.get(), status, error);
+      [ex](guint status, const std::string &error) {
+        http::respond_json_error(*ex, status, error);
       });
 }
 

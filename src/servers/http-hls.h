@@ -1,14 +1,13 @@
 // HLS over the HTTP output: /hls/NAME/index.m3u8 (master playlist, one variant per track
 // selection), /hls/NAME/RENDITION/index.m3u8 (media playlist from the stream's SegmentStore) and
-// /hls/NAME/RENDITION/SEQ.ts (segments served from memory, shared, never copied).
+// /hls/NAME/RENDITION/SEQ.ts (segments sent with sendfile() from their sealed memfds, never
+// copied in user space).
 //
 // HLS viewers make stateless requests, so a viewer is a session per client host, stream and user
 // agent, closed after kHlsSessionIdleUs without requests.
 //
 // HTTP thread only.
 #pragma once
-
-#include <libsoup/soup.h>
 
 #include <map>
 #include <memory>
@@ -28,10 +27,9 @@ class HlsSessions {
   HlsSessions(const HlsSessions &) = delete;
   HlsSessions &operator=(const HlsSessions &) = delete;
 
-  // A request of `msg` for `stream` that sent `bytes` (playlist or segment); position_ms < 0
-  // leaves the reported position as it was.
-  void touch(SoupServerMessage *msg, const std::string &stream, guint64 bytes,
-             gint64 position_ms);
+  // A request `ex` for `stream` that sent `bytes` (playlist or segment); position_ms < 0 leaves
+  // the reported position as it was.
+  void touch(const HttpExchange &ex, const std::string &stream, guint64 bytes, gint64 position_ms);
   size_t size() const { return entries_.size(); }
 
  private:
@@ -52,9 +50,8 @@ class HlsSessions {
 
 namespace hls_handler {
 
-// `route` is one of the kHls* kinds; `query` is the request's parsed query (may be null).
-void serve(HttpServerState &state, SoupServerMessage *msg, const HttpRoute &route,
-           GHashTable *query);
+// `route` is one of the kHls* kinds.
+void serve(HttpServerState &state, const http::Exchange &ex, const HttpRoute &route);
 
 }  // namespace hls_handler
 }  // namespace estuary

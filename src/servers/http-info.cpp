@@ -30,17 +30,17 @@ std::string html_escape(const std::string &s) {
 }
 
 // The json_ text for `stream`, with absolute URLs for this request.
-std::string info_json(HttpServerState &state, SoupServerMessage *msg, LiveStream &stream) {
+std::string info_json(HttpServerState &state, const HttpExchange &ex, LiveStream &stream) {
   info::SourceQuery q;
   q.stream = stream.name();
   q.live = stream.live();
-  http::request_base(state, msg, &q.http_base, &q.host);
+  http::request_base(state, ex, &q.http_base, &q.host);
   GRef<JsonObject> meta = GRef<JsonObject>::adopt(stream.meta_json());
   if (!meta) meta = GRef<JsonObject>::adopt(json_object_new());
   q.tracks = info::tracks_from_meta(meta.get());
   auto catalog = state.catalog->snapshot();
-  GRef<JsonArray> sources = GRef<JsonArray>::adopt(
-      info::build_sources(catalog->connectors.get(), catalog->enabled, q));
+  GRef<JsonArray> sources =
+      GRef<JsonArray>::adopt(info::build_sources(catalog->connectors.get(), catalog->enabled, q));
   GRef<JsonObject> info = GRef<JsonObject>::adopt(info::build_info(meta.get(), sources.get(), q));
   GRef<JsonNode> node = GRef<JsonNode>::adopt(json_node_init_object(json_node_alloc(), info.get()));
   // json_to_text: the meta's "init" strings hold raw bytes (see estbuffer-meta.h).
@@ -54,23 +54,23 @@ std::string error_json(const std::string &message) {
   return json_to_text(node.get());
 }
 
-void serve_template(HttpServerState &state, SoupServerMessage *msg, const HttpRoute &route) {
+void serve_template(HttpServerState &state, HttpExchange &ex, const HttpRoute &route) {
   bool js = route.kind == HttpRoute::Kind::kEmbedJs;
-  GRef<GBytes> bytes = lookup(js ? "/org/estuary/player/embed.js" : "/org/estuary/player/stream.html");
+  GRef<GBytes> bytes =
+      lookup(js ? "/org/estuary/player/embed.js" : "/org/estuary/player/stream.html");
   if (!bytes) {
-    http::respond(msg, SOUP_STATUS_NOT_FOUND, "text/plain", "player not installed\n");
+    http::respond(ex, 404, "text/plain", "player not installed\n");
     return;
   }
   std::string base, host;
-  http::request_base(state, msg, &base, &host);
+  http::request_base(state, ex, &base, &host);
   gsize size = 0;
   const char *data = static_cast<const char *>(g_bytes_get_data(bytes.get(), &size));
   std::string text(data ? data : "", size);
-  std::string body = js ? fill_template(text, info::javascript_escape(route.stream),
-                                        info::javascript_escape(base))
-                        : fill_template(text, html_escape(route.stream), html_escape(base));
-  http::respond(msg, SOUP_STATUS_OK,
-                js ? "application/javascript" : "text/html; charset=utf-8", body);
+  std::string body =
+      js ? fill_template(text, info::javascript_escape(route.stream), info::javascript_escape(base))
+         : fill_template(text, html_escape(route.stream), html_escape(base));
+  http::respond(ex, 200, js ? "application/javascript" : "text/html; charset=utf-8", body);
 }
 
 }  // namespace
@@ -99,48 +99,44 @@ std::string fill_template(const std::string &text, const std::string &stream,
   return out;
 }
 
-void serve(HttpServerState &state, SoupServerMessage *msg, const HttpRoute &route) {
+void serve(HttpServerState &state, const http::Exchange &ex, const HttpRoute &route) {
   switch (route.kind) {
     case HttpRoute::Kind::kCrossdomain:
-      http::respond(msg, SOUP_STATUS_OK, "text/xml", kCrossdomain, "max-age=600");
+      http::respond(*ex, 200, "text/xml", kCrossdomain, "max-age=600");
       return;
     case HttpRoute::Kind::kResource: {
       GRef<GBytes> bytes = lookup(route.resource);
       if (!bytes) {
-        http::respond(msg, SOUP_STATUS_NOT_FOUND, "text/plain", "not installed\n");
+        http::respond(*ex, 404, "text/plain", "not installed\n");
         return;
       }
-      http::respond_bytes(msg, SOUP_STATUS_OK, "application/javascript", bytes.get(),
-                          "max-age=3600");
+      http::respond_bytes(*ex, 200, "application/javascript", bytes.get(), "max-age=3600");
       return;
     }
     case HttpRoute::Kind::kEmbedJs:
     case HttpRoute::Kind::kHtml:
-      serve_template(state, msg, route);
+      serve_template(state, *ex, route);
       return;
     case HttpRoute::Kind::kInfoJson:
     case HttpRoute::Kind::kInfoJs:
       break;
     default:
-      http::respond_json_error(msg, SOUP_STATUS_NOT_FOUND, "not found");
+      http::respond_json_error(*ex, 404, "not found");
       return;
   }
   bool js = route.kind == HttpRoute::Kind::kInfoJs;
   const char *type = js ? "application/javascript" : "application/json";
-  GRef<SoupServerMessage> ref = GRef<SoupServerMessage>::ref(msg);
   HttpServerState *st = &state;
   std::string name = route.stream;
   http::with_stream(
-      state, msg, name,
-      [st, ref, js, type, name](std::shared_ptr<LiveStream> stream) {
-        std::string json = info_json(*st, ref.get(), *stream);
-        http::respond(ref.get(), SOUP_STATUS_OK, type,
-                      js ? info::info_javascript(name, json) : json);
-        http::resume(ref.get());
+      state, ex, name,
+      [st, ex, js, type, name](std::shared_ptr<LiveStream> stream) {
+        std::string json = info_json(*st, *ex, *stream);
+        http::respond(*ex, 200, type, js ? info::info_javascript(name, json) : json);
       },
-      [ref, js, type, name](guint status, const std::string &error) {
+      [ex, js, type, name](guint status, const std::string &error) {
         std::string json = error_json(error);
-        http::respond(ref.get(), status, type, js ? info::info_javascript(name, json) : json);
+        http::respond(*ex, status, type, js ? info::info_javascript(name, json) : json);
       });
 }
 

@@ -8,15 +8,13 @@
 // HTTP thread only.
 #pragma once
 
-#include <libsoup/soup.h>
-
 #include "servers/http-exchange.h"
 #include "servers/http-routes.h"
 
 namespace estuary::info_handler {
 
 // `route` is kInfoJson, kInfoJs, kEmbedJs, kHtml, kCrossdomain or kResource.
-void serve(HttpServerState &state, SoupServerMessage *msg, const HttpRoute &route);
+void serve(HttpServerState &state, const http::Exchange &ex, const HttpRoute &route);
 
 // Replaces every "{{STREAM}}" and "{{HOST}}" in `text`. Pure; exposed for tests.
 std::string fill_template(const std::string &text, const std::string &stream,

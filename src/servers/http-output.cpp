@@ -1,8 +1,4 @@
 #include "servers/http-output.h"
-#include "servers/listener-settings.h"
-
-#include <libsoup/soup.h>
-#include <netinet/in.h>
 
 #include <condition_variable>
 #include <exception>
@@ -15,6 +11,8 @@
 #include "servers/http-progressive.h"
 #include "servers/http-routes.h"
 #include "servers/http-vod-file.h"
+#include "servers/http1-server.h"
+#include "servers/listener-settings.h"
 #include "servers/server-thread.h"
 
 #define GST_CAT_DEFAULT estuary_http_debug
@@ -23,84 +21,85 @@ namespace estuary {
 
 namespace {
 
-void handle_request(HttpServerState &state, SoupServerMessage *msg, const char *path,
-                    GHashTable *query) {
-  const char *method = soup_server_message_get_method(msg);
-  if (strcmp(method, "OPTIONS") == 0) {
-    http::add_cors(msg);
-    soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, nullptr);
+// The core hands handlers the percent-decoded path, while route_http_path() decodes each part
+// of the path itself (so that an encoded '/' could stay inside a stream name): escape '%' again
+// so that nothing is decoded twice.
+std::string reencode_percent(const std::string &path) {
+  std::string out;
+  out.reserve(path.size());
+  for (char c : path) {
+    if (c == '%')
+      out += "%25";
+    else
+      out += c;
+  }
+  return out;
+}
+
+void handle_request(HttpServerState &state, const http::Exchange &ex) {
+  const std::string &method = ex->method();
+  if (method == "OPTIONS") {
+    http::respond(*ex, 204, "text/plain", "", nullptr);
     return;
   }
-  if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-    http::add_cors(msg);
-    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow",
-                                 "GET, HEAD, OPTIONS");
-    soup_server_message_set_status(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, nullptr);
+  if (method != "GET" && method != "HEAD") {
+    ex->add_header("Allow", "GET, HEAD, OPTIONS");
+    http::respond(*ex, 405, "text/plain", "method not allowed\n", nullptr);
     return;
   }
-  HttpRoute route = route_http_path(path);
-  GST_CAT_LOG(estuary_http_debug, "%s %s -> route %d stream '%s'", method, path,
-              static_cast<int>(route.kind), route.stream.c_str());
+  HttpRoute route = route_http_path(reencode_percent(ex->path()).c_str());
+  GST_CAT_LOG(estuary_http_debug, "%s %s -> route %d stream '%s'", method.c_str(),
+              ex->path().c_str(), static_cast<int>(route.kind), route.stream.c_str());
   // A connector left out of the configuration's protocols serves nothing, as in MistServer;
   // only the HTTP listener's own pages (info handler, player) need no connector entry.
   const std::string disabled = state.catalog->snapshot()->disabled_connector(route);
   if (!disabled.empty()) {
-    http::respond_json_error(msg, SOUP_STATUS_NOT_FOUND,
-                             "the " + disabled + " connector is not enabled");
+    http::respond_json_error(*ex, 404, "the " + disabled + " connector is not enabled");
     return;
   }
   switch (route.kind) {
     case HttpRoute::Kind::kNotFound:
-      http::respond_json_error(msg, SOUP_STATUS_NOT_FOUND, "not found");
+      http::respond_json_error(*ex, 404, "not found");
       return;
     case HttpRoute::Kind::kHlsMaster:
     case HttpRoute::Kind::kHlsMedia:
     case HttpRoute::Kind::kHlsSegment:
-      hls_handler::serve(state, msg, route, query);
+      hls_handler::serve(state, ex, route);
       return;
     case HttpRoute::Kind::kProgressive: {
-      const char *v =
-          query ? static_cast<const char *>(g_hash_table_lookup(query, "video")) : nullptr;
-      const char *a =
-          query ? static_cast<const char *>(g_hash_table_lookup(query, "audio")) : nullptr;
-      TrackRequest tracks = TrackRequest::parse(v, a);
-      GRef<SoupServerMessage> ref = GRef<SoupServerMessage>::ref(msg);
+      const std::string *v = ex->query("video");
+      const std::string *a = ex->query("audio");
+      TrackRequest tracks = TrackRequest::parse(v ? v->c_str() : nullptr, a ? a->c_str() : nullptr);
       HttpServerState *st = &state;
       OutputFormat format = route.format;
       http::with_stream(
-          state, msg, route.stream,
-          [st, ref, format, tracks](std::shared_ptr<LiveStream> stream) {
+          state, ex, route.stream,
+          [st, ex, format, tracks](std::shared_ptr<LiveStream> stream) {
             // Live: the shared byte stream from the latest keyframe. VoD: the whole file.
             if (stream->live()) {
-              ProgressiveViewer::serve(*st, ref.get(), std::move(stream), format, tracks);
+              ProgressiveViewer::serve(*st, ex, std::move(stream), format, tracks);
             } else {
-              VodDownload::serve(*st, ref.get(), std::move(stream), format, tracks);
+              VodDownload::serve(*st, ex, std::move(stream), format, tracks);
             }
           },
-          [ref](guint status, const std::string &error) {
-            http::respond_json_error(ref.get(), status, error);
+          [ex](guint status, const std::string &error) {
+            http::respond_json_error(*ex, status, error);
           });
       return;
     }
     default:
-      info_handler::serve(state, msg, route);
+      info_handler::serve(state, ex, route);
       return;
   }
 }
 
-void on_request(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query,
-                gpointer data) {
-  auto &state = *static_cast<HttpServerState *>(data);
-  http::track(msg);
-  // No exception may cross into libsoup.
+void on_request(HttpServerState &state, const http::Exchange &ex) {
+  // No exception may cross into the server's callbacks.
   try {
-    handle_request(state, msg, path, query);
+    handle_request(state, ex);
   } catch (const std::exception &e) {
-    GST_CAT_ERROR(estuary_http_debug, "%s: %s", path, e.what());
-    if (http::alive(msg)) {
-      http::respond(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "text/plain", "internal error\n");
-      http::resume(msg);
-    }
+    GST_CAT_ERROR(estuary_http_debug, "%s: %s", ex->path().c_str(), e.what());
+    http::respond(*ex, 500, "text/plain", "internal error\n");
   }
 }
 
@@ -121,50 +120,19 @@ struct HttpOutput::Thread {
   std::atomic<bool> running{false};
 
   static gpointer run(gpointer data);
-  bool listen(SoupServer *server, GError **error);
+  bool listen(Http1Server &server, GError **error);
   void report_start(GError *err, guint bound);
 };
 
-namespace {
-
-// Enough for a thousand viewers connecting at once; GLib's default backlog (10) makes the
-// kernel drop SYNs in such a burst and the clients wait for their retransmission (1 s, 3 s...).
-constexpr int kListenBacklog = 1024;
-
-// Binds and listens on `address` with our backlog and hands the socket to `server`; returns the
-// bound port, 0 with `error` set.
-guint listen_on(SoupServer *server, GInetAddress *address, guint port, GError **error) {
-  GRef<GSocket> socket = GRef<GSocket>::adopt(g_socket_new(
-      g_inet_address_get_family(address), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error));
-  if (!socket) return 0;
-  // The IPv6 wildcard listens beside an IPv4 one, as soup_server_listen_all() does.
-  if (g_inet_address_get_family(address) == G_SOCKET_FAMILY_IPV6)
-    g_socket_set_option(socket.get(), IPPROTO_IPV6, IPV6_V6ONLY, 1, nullptr);
-  g_socket_set_listen_backlog(socket.get(), kListenBacklog);
-  GRef<GSocketAddress> sa =
-      GRef<GSocketAddress>::adopt(g_inet_socket_address_new(address, static_cast<guint16>(port)));
-  if (!g_socket_bind(socket.get(), sa.get(), TRUE, error) ||
-      !g_socket_listen(socket.get(), error) ||
-      !soup_server_listen_socket(server, socket.get(), static_cast<SoupServerListenOptions>(0),
-                                 error))
-    return 0;
-  GRef<GSocketAddress> local =
-      GRef<GSocketAddress>::adopt(g_socket_get_local_address(socket.get(), error));
-  return local ? g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local.get())) : 0;
-}
-
-}  // namespace
-
-bool HttpOutput::Thread::listen(SoupServer *server, GError **error) {
+bool HttpOutput::Thread::listen(Http1Server &server, GError **error) {
   const HttpSettings &s = state->settings;
   if (s.interface.empty() || s.interface == "0.0.0.0" || s.interface == "::") {
     GRef<GInetAddress> v4 = GRef<GInetAddress>::adopt(g_inet_address_new_any(G_SOCKET_FAMILY_IPV4));
-    guint bound = listen_on(server, v4.get(), s.port, error);
-    if (!bound) return false;
+    if (!server.listen(context.get(), v4.get(), s.port, error)) return false;
     // IPv6 on the same port when the host has it; a host without IPv6 still serves IPv4.
     GRef<GInetAddress> v6 = GRef<GInetAddress>::adopt(g_inet_address_new_any(G_SOCKET_FAMILY_IPV6));
     GError *v6_error = nullptr;
-    if (!listen_on(server, v6.get(), bound, &v6_error)) {
+    if (!server.listen(context.get(), v6.get(), server.port(), &v6_error)) {
       GST_CAT_INFO(estuary_http_debug, "no IPv6 listener: %s", v6_error->message);
       g_error_free(v6_error);
     }
@@ -177,7 +145,7 @@ bool HttpOutput::Thread::listen(SoupServer *server, GError **error) {
                 s.interface.c_str());
     return false;
   }
-  return listen_on(server, addr.get(), s.port, error) != 0;
+  return server.listen(context.get(), addr.get(), s.port, error);
 }
 
 void HttpOutput::Thread::report_start(GError *err, guint bound) {
@@ -191,11 +159,17 @@ void HttpOutput::Thread::report_start(GError *err, guint bound) {
 gpointer HttpOutput::Thread::run(gpointer data) {
   auto *t = static_cast<Thread *>(data);
   g_main_context_push_thread_default(t->context.get());
-  GRef<SoupServer> server = GRef<SoupServer>::adopt(
-      soup_server_new("server-header", "estuary/" ESTUARY_VERSION " ", nullptr));
-  soup_server_add_handler(server.get(), nullptr, on_request, t->state.get(), nullptr);
+  HttpServerState *st = t->state.get();
+  // Media requests carry no body; playlists and segments are answered within the send timeout.
+  Http1Limits limits;
+  auto server = std::make_unique<Http1Server>(
+      "estuary/" ESTUARY_VERSION, limits,
+      [st](const std::shared_ptr<HttpExchange> &ex) { on_request(*st, ex); },
+      [](HttpExchange &ex, guint status, const std::string &reason) {
+        http::respond(ex, status, "text/plain", reason + "\n");
+      });
   GError *err = nullptr;
-  if (!t->listen(server.get(), &err)) {
+  if (!t->listen(*server, &err)) {
     g_prefix_error(&err, "HTTP output on %s:%u: ", t->state->settings.interface.c_str(),
                    t->state->settings.port);
     server.reset();
@@ -203,16 +177,7 @@ gpointer HttpOutput::Thread::run(gpointer data) {
     t->report_start(err, 0);
     return nullptr;
   }
-  guint bound = 0;
-  GSList *listeners = soup_server_get_listeners(server.get());
-  if (listeners) {
-    GRef<GSocketAddress> local =
-        GRef<GSocketAddress>::adopt(g_socket_get_local_address(G_SOCKET(listeners->data), nullptr));
-    if (local && G_IS_INET_SOCKET_ADDRESS(local.get())) {
-      bound = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local.get()));
-    }
-  }
-  g_slist_free(listeners);
+  guint bound = server->port();
   t->state->hls_sessions = std::make_unique<HlsSessions>(*t->state);
   t->running = true;
   GST_CAT_INFO(estuary_http_debug, "HTTP output listening on %s port %u",
@@ -227,9 +192,8 @@ gpointer HttpOutput::Thread::run(gpointer data) {
   t->state->stopping = true;
   for (const auto &viewer : t->state->viewers) viewer->stop();
   t->state->hls_sessions.reset();
-  soup_server_disconnect(server.get());
   server.reset();
-  // Let libsoup finish the messages it just aborted (their "finished" handlers run here).
+  // Let pending callbacks (VoD downloads' session ends, viewers' removals) run.
   for (int i = 0; i < 100 && g_main_context_iteration(t->context.get(), FALSE); i++) {
   }
   t->state->viewers.clear();

@@ -1,6 +1,7 @@
 // HttpOutput: the HTTP media server (the `HTTP` protocol, port 8080): HLS, progressive formats and
-// the info handler (manual 4.3). A libsoup 3 SoupServer on its own thread and GMainContext, so
-// slow viewers or request floods never stall the control thread (DESIGN.md).
+// the info handler (manual 4.3). An Http1Server (http1-server.h) on its own thread and
+// GMainContext, so slow viewers or request floods never stall the control thread (DESIGN.md).
+// HLS segments leave with sendfile() from their memfds (segment-store.h).
 //
 // The controller registers it with ProtocolSupervisor:
 //
@@ -41,8 +42,8 @@ class HttpOutput : public Listener {
 
  private:
   friend std::unique_ptr<Listener> make_http_listener(StreamDirectory &,
-                                                      std::shared_ptr<OutputCatalog>,
-                                                      JsonObject *, GError **);
+                                                      std::shared_ptr<OutputCatalog>, JsonObject *,
+                                                      GError **);
   std::unique_ptr<Thread> thread_;
   guint bound_port_ = 0;
 };

@@ -22,15 +22,27 @@ constexpr gint64 kReportIntervalUs = G_USEC_PER_SEC;
 // rather than a thousand idle sources per buffer. It delays a live viewer by at most this much.
 constexpr guint kWakeBatchMs = 40;
 
-// The response head: status, the headers libsoup would send (type, no caching, CORS) and a
-// close-delimited body, which HTTP/1.0 and 1.1 clients both read until the connection closes.
-std::string response_head(SoupServerMessage *msg, OutputFormat format) {
-  const bool http10 = soup_server_message_get_http_version(msg) == SOUP_HTTP_1_0;
+// RFC 9110 IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), in English whatever the locale.
+std::string http_date_now() {
+  static const char *const kDays[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+  static const char *const kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   GRef<GDateTime> now = GRef<GDateTime>::adopt(g_date_time_new_now_utc());
-  GCharPtr date(soup_date_time_to_string(now.get(), SOUP_DATE_HTTP));  // English, any locale
-  std::string head = http10 ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n";
+  char text[40];
+  g_snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+             kDays[g_date_time_get_day_of_week(now.get()) - 1],
+             g_date_time_get_day_of_month(now.get()), kMonths[g_date_time_get_month(now.get()) - 1],
+             g_date_time_get_year(now.get()), g_date_time_get_hour(now.get()),
+             g_date_time_get_minute(now.get()), g_date_time_get_second(now.get()));
+  return text;
+}
+
+// The response head: status, the headers the core would send (type, no caching, CORS) and a
+// close-delimited body, which HTTP/1.0 and 1.1 clients both read until the connection closes.
+std::string response_head(const HttpExchange &ex, OutputFormat format) {
+  std::string head = ex.http10() ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n";
   head += "Server: estuary/" ESTUARY_VERSION "\r\n";
-  head += std::string("Date: ") + date.get() + "\r\n";
+  head += "Date: " + http_date_now() + "\r\n";
   head += std::string("Content-Type: ") + format_mime_type(format) + "\r\n";
   head +=
       "Cache-Control: no-cache\r\n"
@@ -132,7 +144,7 @@ ProgressiveViewer::ProgressiveViewer(HttpServerState &state, std::string stream,
 
 ProgressiveViewer::~ProgressiveViewer() { stop(); }
 
-void ProgressiveViewer::serve(HttpServerState &state, SoupServerMessage *msg,
+void ProgressiveViewer::serve(HttpServerState &state, const http::Exchange &ex,
                               std::shared_ptr<LiveStream> stream, OutputFormat format,
                               const TrackRequest &tracks) {
   std::string reason;
@@ -141,41 +153,32 @@ void ProgressiveViewer::serve(HttpServerState &state, SoupServerMessage *msg,
     GST_CAT_INFO(estuary_http_debug, "%s: no %s output: %s", stream->name().c_str(),
                  format_name(format), reason.c_str());
     http::respond(
-        msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, "text/plain",
+        *ex, 415, "text/plain",
         (reason.empty() ? std::string("this format cannot carry the stream") : reason) + "\n");
-    http::resume(msg);
     return;
   }
-  if (strcmp(soup_server_message_get_method(msg), "HEAD") == 0) {
-    http::add_cors(msg);
-    SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
-    soup_message_headers_set_content_type(h, format_mime_type(format), nullptr);
-    soup_message_headers_replace(h, "Cache-Control", "no-cache");
-    soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
-    http::resume(msg);
+  if (ex->method() == "HEAD") {
+    http::respond(*ex, 200, format_mime_type(format), "", "no-cache");
     return;
   }
-  std::string head = response_head(msg, format);
-  std::string host = http::remote_host(msg);
-  GSocket *socket = soup_server_message_get_socket(msg);
-  GRef<GSocket> socket_ref = GRef<GSocket>::ref(socket);
-  // From here on libsoup forgets the message; the connection and its socket are ours.
-  GRef<GIOStream> connection = GRef<GIOStream>::adopt(soup_server_message_steal_connection(msg));
-  if (!connection || !socket) {
+  std::string head = response_head(*ex, format);
+  std::string host = ex->remote_host();
+  // From here on the core forgets the connection; its socket is ours.
+  GRef<GSocket> socket = ex->steal();
+  if (!socket) {
     GST_CAT_WARNING(estuary_http_debug, "%s: could not take the connection of viewer %s",
                     stream->name().c_str(), host.c_str());
     return;
   }
   auto viewer = std::make_shared<ProgressiveViewer>(state, stream->name(), format, host);
   state.viewers.insert(viewer);
-  viewer->start(std::move(fanout), connection.get(), socket, std::move(head));
+  viewer->start(std::move(fanout), std::move(socket), std::move(head));
 }
 
-void ProgressiveViewer::start(std::shared_ptr<Fanout> fanout, GIOStream *connection,
-                              GSocket *socket, std::string head) {
-  connection_ = GRef<GIOStream>::ref(connection);
-  socket_ = socket;
-  g_socket_set_blocking(socket_, FALSE);
+void ProgressiveViewer::start(std::shared_ptr<Fanout> fanout, GRef<GSocket> socket,
+                              std::string head) {
+  socket_ = std::move(socket);
+  g_socket_set_blocking(socket_.get(), FALSE);
   pending_.push_back(GRef<GBytes>::adopt(g_bytes_new(head.data(), head.size())));
   pending_bytes_ = head.size();
   fanout_ = std::move(fanout);
@@ -250,12 +253,13 @@ void ProgressiveViewer::write() {
       vectors[n].size = size - skip;
     }
     GError *err = nullptr;
-    gssize sent = g_socket_send_message(socket_, nullptr, vectors, n, nullptr, 0, 0, nullptr, &err);
+    gssize sent =
+        g_socket_send_message(socket_.get(), nullptr, vectors, n, nullptr, 0, 0, nullptr, &err);
     if (sent < 0) {
       if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
         g_error_free(err);
         write_source_ = g_socket_create_source(
-            socket_, static_cast<GIOCondition>(G_IO_OUT | G_IO_HUP | G_IO_ERR), nullptr);
+            socket_.get(), static_cast<GIOCondition>(G_IO_OUT | G_IO_HUP | G_IO_ERR), nullptr);
         g_source_set_callback(write_source_, G_SOURCE_FUNC(on_writable), this, nullptr);
         g_source_attach(write_source_, state_.context.get());
         report(false);
@@ -346,9 +350,8 @@ void ProgressiveViewer::stop() {
     state_.streams.session_close(session_);
     session_.reset();
   }
-  if (connection_) g_io_stream_close(connection_.get(), nullptr, nullptr);
-  connection_.reset();
-  socket_ = nullptr;
+  if (socket_) g_socket_close(socket_.get(), nullptr);
+  socket_.reset();
   pending_.clear();
   pending_bytes_ = 0;
   viewer_.reset();

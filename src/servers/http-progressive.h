@@ -1,11 +1,9 @@
 // ProgressiveViewer: one HTTP viewer of a live progressive format (/NAME.flv, .ts, .mp4, ...).
 //
-// libsoup parses the request; then the viewer takes the connection over
-// (soup_server_message_steal_connection), writes the response head itself and sends the body
-// close-delimited (`Connection: close`), straight from the stream's shared Fanout: every buffer
-// is mapped once for all viewers and a viewer writes all it has with one sendmsg(), no copy, no
-// chunk framing. libsoup's body path costs three syscalls, a signal emission and an idle source
-// per chunk, which a thousand viewers of one stream cannot afford.
+// The HTTP core parses the request; then the viewer takes the connection over
+// (HttpExchange::steal), writes the response head itself and sends the body close-delimited
+// (`Connection: close`), straight from the stream's shared Fanout: every buffer is mapped once
+// for all viewers and a viewer writes all it has with one sendmsg(), no copy, no chunk framing.
 //
 // Wakes from the fanout are batched per server (ProgressiveWakes): the viewers that got data
 // are pumped together every few tens of milliseconds.
@@ -15,7 +13,6 @@
 #pragma once
 
 #include <gio/gio.h>
-#include <libsoup/soup.h>
 
 #include <atomic>
 #include <deque>
@@ -37,10 +34,9 @@ class ProgressiveViewer : public std::enable_shared_from_this<ProgressiveViewer>
  public:
   struct Wake;
 
-  // Answers `msg` (paused or not) with the stream in `format`: 415 with the reason when the
-  // format cannot carry the stream's tracks, the headers alone for HEAD, else takes the
-  // connection and streams.
-  static void serve(HttpServerState &state, SoupServerMessage *msg,
+  // Answers `ex` with the stream in `format`: 415 with the reason when the format cannot carry
+  // the stream's tracks, the headers alone for HEAD, else takes the connection and streams.
+  static void serve(HttpServerState &state, const http::Exchange &ex,
                     std::shared_ptr<LiveStream> stream, OutputFormat format,
                     const TrackRequest &tracks);
 
@@ -55,8 +51,7 @@ class ProgressiveViewer : public std::enable_shared_from_this<ProgressiveViewer>
  private:
   friend struct ProgressiveWakes;
   static gboolean on_writable(GSocket *socket, GIOCondition cond, gpointer self);
-  void start(std::shared_ptr<Fanout> fanout, GIOStream *connection, GSocket *socket,
-             std::string head);
+  void start(std::shared_ptr<Fanout> fanout, GRef<GSocket> socket, std::string head);
   void pump();                   // takes what the fanout has (up to the pending limit) and writes
   void write();                  // sends pending bytes until the socket would block
   void finish(const char *why);  // stop() and leave the server's set, from a fresh dispatch
@@ -70,8 +65,7 @@ class ProgressiveViewer : public std::enable_shared_from_this<ProgressiveViewer>
   std::shared_ptr<FanoutViewer> viewer_;
   std::shared_ptr<Wake> wake_;
   std::shared_ptr<guint64> session_;
-  GRef<GIOStream> connection_;        // taken from libsoup; closing it closes the socket
-  GSocket *socket_ = nullptr;         // owned by connection_
+  GRef<GSocket> socket_;              // taken from the HTTP core; closed by stop()
   GSource *write_source_ = nullptr;   // owned; attached while the socket is full
   std::deque<GRef<GBytes>> pending_;  // the response head, then buffers shared with the fanout
   gsize pending_offset_ = 0;          // bytes of pending_.front() already sent

@@ -1,5 +1,6 @@
 #include "servers/http-vod-file.h"
 
+#include "protocols/http/byte-range.h"
 #include "servers/http-progressive.h"
 
 #define GST_CAT_DEFAULT estuary_http_debug
@@ -8,31 +9,42 @@ namespace estuary {
 
 namespace {
 
-// Per-response session bookkeeping, owned by the message (g_object_set_data_full).
+// The core drops an answer that made no progress for Http1Limits::send_timeout_ms (60 s); a
+// download idle for longer is over.
+constexpr gint64 kStalledUs = 61 * G_USEC_PER_SEC;
+
+// One download's session, followed once a second from the bytes the core has sent.
 struct Download {
   HttpServerState *state;
+  http::Exchange ex;
   std::shared_ptr<guint64> session;
-  guint64 bytes = 0;
-  gint64 last_report_us = 0;
+  guint64 expected = 0;  // body bytes of the answer (the range, when one was asked for)
+  guint64 sent = 0;
+  gint64 progress_us = 0;
+
+  void end() {
+    if (!session) return;
+    state->streams.session_update(session, 0, sent, 0);
+    state->streams.session_close(session);
+    session.reset();
+  }
 };
 
-void free_download(gpointer data) { delete static_cast<Download *>(data); }
-
-void on_wrote_body_data(SoupServerMessage *, guint size, gpointer data) {
+gboolean on_tick(gpointer data) {
   auto *d = static_cast<Download *>(data);
-  d->bytes += size;
-  gint64 now = g_get_monotonic_time();
-  if (now - d->last_report_us < G_USEC_PER_SEC) return;
-  d->last_report_us = now;
-  d->state->streams.session_update(d->session, 0, d->bytes, 0);
-}
-
-void on_finished(SoupServerMessage *, gpointer data) {
-  auto *d = static_cast<Download *>(data);
-  if (!d->session) return;
-  d->state->streams.session_update(d->session, 0, d->bytes, 0);
-  d->state->streams.session_close(d->session);
-  d->session.reset();
+  const gint64 now = g_get_monotonic_time();
+  const guint64 sent = d->ex->bytes_sent();
+  if (sent != d->sent) {
+    d->sent = sent;
+    d->progress_us = now;
+    d->state->streams.session_update(d->session, 0, sent, 0);
+  }
+  // bytes_sent() counts the response head too: once it covers the body, the rest is in flight.
+  if (d->state->stopping || sent >= d->expected || now - d->progress_us > kStalledUs) {
+    d->end();
+    return G_SOURCE_REMOVE;
+  }
+  return G_SOURCE_CONTINUE;
 }
 
 // Runs `fn` on `context` (from any thread).
@@ -50,70 +62,57 @@ void post(GMainContext *context, std::function<void()> fn) {
   g_source_unref(source);
 }
 
-void answer(HttpServerState &state, SoupServerMessage *msg, const std::string &stream,
+void answer(HttpServerState &state, const http::Exchange &ex, const std::string &stream,
             OutputFormat format, GBytes *file, const std::string &reason) {
   if (!file) {
     GST_CAT_INFO(estuary_http_debug, "%s: no %s file: %s", stream.c_str(), format_name(format),
                  reason.c_str());
-    http::respond(msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, "text/plain",
-                  (reason.empty() ? std::string("this format cannot carry the stream") : reason) +
-                      "\n");
-    http::resume(msg);
+    http::respond(
+        *ex, 415, "text/plain",
+        (reason.empty() ? std::string("this format cannot carry the stream") : reason) + "\n");
     return;
   }
-  auto *d = new Download{&state, nullptr, 0, g_get_monotonic_time()};
-  d->session = state.streams.session_open(
-      ViewerReport{http::remote_host(msg), stream, progressive_protocol_name(format)});
-  g_object_set_data_full(G_OBJECT(msg), "estuary-download", d, free_download);
-  g_signal_connect(msg, "wrote-body-data", G_CALLBACK(on_wrote_body_data), d);
-  g_signal_connect(msg, "finished", G_CALLBACK(on_finished), d);
-  SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
-  soup_message_headers_replace(h, "Accept-Ranges", "bytes");
-  // The file of a VoD stream only changes when its source does: let players cache briefly.
-  const char *cache = "max-age=60";
-  const char *type = format_mime_type(format);
-  goffset total = static_cast<goffset>(g_bytes_get_size(file));
-  SoupRange *ranges = nullptr;
-  int n = 0;
-  SoupMessageHeaders *req = soup_server_message_get_request_headers(msg);
-  if (!soup_message_headers_get_one(req, "Range")) {
-    http::respond_bytes(msg, SOUP_STATUS_OK, type, file, cache);
-  } else if (!soup_message_headers_get_ranges(req, total, &ranges, &n) || n < 1 ||
-             ranges[0].start >= total || ranges[0].end < ranges[0].start) {
-    // libsoup accepts "bytes=N-" past the end as an empty range; RFC 9110 says 416.
-    soup_message_headers_set_content_range(h, -1, -1, total);  // "bytes */total"
-    http::respond(msg, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE, "text/plain", "");
-  } else if (n == 1) {
-    // One range, as players send: a sub-view of the shared bytes (no copy).
-    goffset start = ranges[0].start, end = ranges[0].end;
-    GRef<GBytes> part = GRef<GBytes>::adopt(
-        g_bytes_new_from_bytes(file, static_cast<gsize>(start), static_cast<gsize>(end - start + 1)));
-    soup_message_headers_set_content_range(h, start, end, total);
-    http::respond_bytes(msg, SOUP_STATUS_PARTIAL_CONTENT, type, part.get(), cache);
-  } else {
-    http::respond_bytes(msg, SOUP_STATUS_OK, type, file, cache);  // RFC 9110 lets us ignore it
+  const guint64 total = g_bytes_get_size(file);
+  guint64 expected = ex->method() == "HEAD" ? 0 : total;
+  if (const std::string *range = ex->header("Range")) {
+    http::ByteRange r = http::parse_byte_range(*range, total);
+    if (r.kind == http::RangeKind::kOne) expected = r.last - r.first + 1;
+    if (r.kind == http::RangeKind::kUnsatisfiable || r.kind == http::RangeKind::kMultiple)
+      expected = 0;
   }
-  if (ranges) soup_message_headers_free_ranges(req, ranges);
-  http::resume(msg);
+  ex->add_header("Accept-Ranges", "bytes");
+  // The file of a VoD stream only changes when its source does: let players cache briefly.
+  // Range requests are answered by the core from the same shared bytes (no copy).
+  http::respond_bytes(*ex, 200, format_mime_type(format), file, "max-age=60");
+
+  auto *d = new Download{&state, ex, nullptr, expected, 0, g_get_monotonic_time()};
+  d->session = state.streams.session_open(
+      ViewerReport{ex->remote_host(), stream, progressive_protocol_name(format)});
+  GSource *timer = g_timeout_source_new_seconds(1);
+  g_source_set_callback(timer, on_tick, d, [](gpointer data) {
+    auto *dl = static_cast<Download *>(data);
+    dl->end();
+    delete dl;
+  });
+  g_source_attach(timer, state.context.get());
+  g_source_unref(timer);
 }
 
 }  // namespace
 
-void VodDownload::serve(HttpServerState &state, SoupServerMessage *msg,
+void VodDownload::serve(HttpServerState &state, const http::Exchange &ex,
                         std::shared_ptr<LiveStream> stream, OutputFormat format,
                         const TrackRequest &tracks) {
-  http::pause(msg);
-  GRef<SoupServerMessage> ref = GRef<SoupServerMessage>::ref(msg);
   HttpServerState *st = &state;
   GRef<GMainContext> context = state.context;
   std::string name = stream->name();
   stream->outputs().vod_file(
-      format, tracks, [st, ref, context, name, format](GBytes *file, const std::string &reason) {
+      format, tracks, [st, ex, context, name, format](GBytes *file, const std::string &reason) {
         // Any thread: keep the bytes and continue on the HTTP thread.
         GRef<GBytes> bytes = GRef<GBytes>::ref(file);
-        post(context.get(), [st, ref, name, format, bytes, reason] {
-          if (st->stopping || !http::alive(ref.get())) return;
-          answer(*st, ref.get(), name, format, bytes.get(), reason);
+        post(context.get(), [st, ex, name, format, bytes, reason] {
+          if (st->stopping || !ex->alive()) return;
+          answer(*st, ex, name, format, bytes.get(), reason);
         });
       });
 }

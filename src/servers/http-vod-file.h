@@ -1,11 +1,10 @@
 // VodDownload: one HTTP viewer of a VoD stream in a progressive format (/NAME.mp4 ...). The hub
 // muxes the whole file once (OutputHub::vod_file) and keeps it; every viewer is served from the
-// same GBytes, with Range requests answered by libsoup (206), so players can seek.
+// same GBytes, with Range requests answered by the HTTP core (206), so players can seek.
 //
-// HTTP thread only. A download is a session from the request until the response is finished.
+// HTTP thread only. A download is a session from the answer until its bytes are all sent (or
+// no byte moved for longer than the core's send timeout: the client is gone).
 #pragma once
-
-#include <libsoup/soup.h>
 
 #include <memory>
 #include <string>
@@ -18,9 +17,9 @@ namespace estuary {
 
 class VodDownload {
  public:
-  // Answers `msg` (paused or not): waits for the file, then 200/206 with it, or 415 with the
-  // reason when the format cannot carry the stream.
-  static void serve(HttpServerState &state, SoupServerMessage *msg,
+  // Answers `ex`: waits for the file, then 200/206 with it, or 415 with the reason when the
+  // format cannot carry the stream.
+  static void serve(HttpServerState &state, const http::Exchange &ex,
                     std::shared_ptr<LiveStream> stream, OutputFormat format,
                     const TrackRequest &tracks);
 };

@@ -2,11 +2,10 @@
 // file, the file cannot be changed, sendfile() sends exactly those bytes, and the fd closes with
 // the last reference.
 #include <fcntl.h>
+#include <gst/gst.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gst/gst.h>
 
 #include <cerrno>
 #include <cstring>
@@ -30,8 +29,8 @@ static std::string read_fd(int fd, gsize size) {
 static void test_from_buffers() {
   // A buffer of two memories, an empty buffer, and a plain one.
   GRef<GstBuffer> two = buffer_of("hello ");
-  gst_buffer_append_memory(two.get(), gst_memory_ref(gst_buffer_peek_memory(
-                                          buffer_of("memfd ").get(), 0)));
+  gst_buffer_append_memory(two.get(),
+                           gst_memory_ref(gst_buffer_peek_memory(buffer_of("memfd ").get(), 0)));
   GRef<GstBuffer> empty = GRef<GstBuffer>::adopt(gst_buffer_new());
   GRef<GstBuffer> last = buffer_of("world");
   MemfdBytes m = memfd_bytes_from_buffers("test-segment", {two.get(), empty.get(), last.get()});
@@ -84,7 +83,8 @@ static void test_from_bytes_and_store() {
   const std::string in_file = read_fd(seg->fd, 10);
   g_assert_cmpstr(in_file.c_str(), ==, "0123456789");
   // A copy, not the caller's bytes.
-  g_assert_true(g_bytes_get_data(seg->data.get(), nullptr) != g_bytes_get_data(plain.get(), nullptr));
+  g_assert_true(g_bytes_get_data(seg->data.get(), nullptr) !=
+                g_bytes_get_data(plain.get(), nullptr));
   g_assert_cmpint(g_bytes_compare(seg->data.get(), plain.get()), ==, 0);
 
   // Nothing to keep: heap bytes, no fd.
