@@ -48,6 +48,7 @@ void HttpExchange::on_gone(std::function<void()> gone) {
 }
 
 void HttpExchange::add_header(std::string name, std::string value) {
+  if (response_headers_.empty()) response_headers_.reserve(8);
   response_headers_.emplace_back(std::move(name), std::move(value));
 }
 

@@ -1,5 +1,6 @@
 #include "protocols/http/request-head.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace estuary::http {
@@ -208,6 +209,7 @@ ParseResult parse_request_head(std::string_view data, const HeadLimits &limits, 
   head.method.assign(method);
 
   bool connection_close = false, connection_keep = false;
+  head.headers.reserve(std::min<gsize>(lines, 32));
   while (next_line(rest, &line) && !line.empty()) {
     if (line[0] == ' ' || line[0] == '\t') return fail(400, "folded header line");
     gsize colon = line.find(':');
