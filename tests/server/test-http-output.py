@@ -9,6 +9,7 @@ duration, 415/404 answers, the info handler (manual 4.3) and that viewers show u
     test-http-output.py ESTUARY_BINARY {info|hls|progressive}
 """
 
+import http.client
 import json
 import os
 import shutil
@@ -261,6 +262,48 @@ def test_hls_probe(binary):
     assert codecs == ["aac", "h264"], codecs
 
 
+def test_hls_segment_transport(binary):
+    """Segments leave from sealed memfds (sendfile): the same bytes over one keep-alive
+    connection, a Range answer and a HEAD, and the daemon holds the memfds."""
+    f = fixture(binary)
+    status, _, media = f.get("/hls/vid/main/index.m3u8")
+    assert status == 200, status
+    seg_path = "/hls/vid/main/" + [l for l in media.decode().splitlines()
+                                   if l and not l.startswith("#")][0]
+    conn = http.client.HTTPConnection("127.0.0.1", f.http_port, timeout=h.DEADLINE_S)
+    try:
+        bodies = []
+        for _ in range(2):
+            conn.request("GET", seg_path)
+            resp = conn.getresponse()
+            body = resp.read()
+            assert resp.status == 200, resp.status
+            assert int(resp.getheader("Content-Length")) == len(body), resp.getheaders()
+            bodies.append(body)
+        assert bodies[0] == bodies[1] and len(bodies[0]) % 188 == 0, [len(b) for b in bodies]
+        whole = bodies[0]
+        conn.request("GET", seg_path, headers={"Range": "bytes=188-375"})
+        resp = conn.getresponse()
+        part = resp.read()
+        assert resp.status == 206, resp.status
+        assert resp.getheader("Content-Range") == "bytes 188-375/%d" % len(whole), resp.getheaders()
+        assert part == whole[188:376], len(part)
+        conn.request("HEAD", seg_path)
+        resp = conn.getresponse()
+        assert resp.status == 200 and resp.read() == b"", resp.status
+        assert int(resp.getheader("Content-Length")) == len(whole), resp.getheaders()
+    finally:
+        conn.close()
+    fd_dir = "/proc/%d/fd" % f.daemon.proc.pid
+    links = []
+    for name in os.listdir(fd_dir):
+        try:
+            links.append(os.readlink(os.path.join(fd_dir, name)))
+        except OSError:
+            pass
+    assert any("memfd:estuary-hls-segment" in l for l in links), links
+
+
 def test_hls_decode(binary):
     f = fixture(binary)
     out = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-i",
@@ -391,6 +434,7 @@ GROUPS = {
              ("404 for unknown streams, crossdomain, CORS", test_unknown_and_misc),
              ("moving the HTTP listener to another port", test_move_listener)],
     "hls": [("HLS master/media/segment, ffprobe h264+aac", test_hls_probe),
+            ("HLS segments: keep-alive, Range, HEAD, from memfds", test_hls_segment_transport),
             ("HLS decodes with ffmpeg without errors", test_hls_decode),
             ("HLS viewer is a session", test_hls_session)],
     "progressive": [("FLV/TS/MP4/MKV/AAC: codecs and duration", test_progressive_av),
