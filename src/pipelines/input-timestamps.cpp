@@ -1,6 +1,7 @@
 #include "pipelines/input-timestamps.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "common/gref.h"
 #include "pipelines/input-debug.h"
@@ -92,7 +93,7 @@ GstEvent *restored_segment(const GstSegment *segment, GstClockTime shift, guint3
 }
 
 GstPadProbeReturn note_first_in(GstPad *, GstPadProbeInfo *info, gpointer data) {
-  auto *restore = static_cast<Restore *>(data);
+  Restore *restore = static_cast<std::shared_ptr<Restore> *>(data)->get();
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     if (!GST_CLOCK_TIME_IS_VALID(restore->first_in)) {
       restore->first_in = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
@@ -127,7 +128,7 @@ void decide_shift(GstPad *pad, Restore *restore, GstBuffer *first_out) {
 }
 
 GstPadProbeReturn restore_times(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
-  auto *restore = static_cast<Restore *>(data);
+  Restore *restore = static_cast<std::shared_ptr<Restore> *>(data)->get();
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
     if (!restore->known) decide_shift(pad, restore, buf);
@@ -193,18 +194,18 @@ void insert_timestamper(GstPad *parser_src, const char *name) {
     return;
   }
   rtp_timestamper_keep_running_time(timestamper.get());
-  auto *restore = new Restore;
-  // The restore state lives as long as the src probe; the sink probe's element (the timestamper)
-  // is owned by the same bin and never outlives the identity's pad by a call.
+  // Both probes share the state, each holding a reference: the pads may go in either order.
+  auto restore = std::make_shared<Restore>();
+  auto release = [](gpointer p) { delete static_cast<std::shared_ptr<Restore> *>(p); };
   gst_pad_add_probe(
       ts_sink.get(),
       static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_FLUSH),
-      note_first_in, restore, nullptr);
+      note_first_in, new std::shared_ptr<Restore>(restore), release);
   gst_pad_add_probe(
       out.get(),
       static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
                                    GST_PAD_PROBE_TYPE_EVENT_FLUSH),
-      restore_times, restore, [](gpointer p) { delete static_cast<Restore *>(p); });
+      restore_times, new std::shared_ptr<Restore>(restore), release);
   // Downstream first, so nothing pushes into an element that is not running yet.
   gst_element_sync_state_with_parent(restorer.get());
   gst_element_sync_state_with_parent(timestamper.get());
