@@ -115,7 +115,8 @@ void Http1Connection::answer(HttpExchange &ex, guint status, std::string_view co
 
   std::string head;
   head.reserve(256 + (body.bytes || body.fd >= 0 ? 0 : body.text.size()));
-  head.append(ex.http10() ? "HTTP/1.0 " : "HTTP/1.1 ");
+  // Our own version, also to HTTP/1.0 clients (RFC 9110 2.5); keep-alive is said explicitly.
+  head.append("HTTP/1.1 ");
   append_number(head, status);
   head.push_back(' ');
   head.append(reason_phrase(status));

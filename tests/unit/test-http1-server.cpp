@@ -222,6 +222,7 @@ void test_http10() {
   Client c(s.port());
   c.send("GET /x HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
   Response r = c.read_response();
+  g_assert_cmpint(r.status, ==, 200);
   g_assert_cmpstr(r.headers["connection"].c_str(), ==, "keep-alive");
   c.send("GET /y HTTP/1.1\r\nConnection: close\r\n\r\n");
   r = c.read_response();
@@ -408,6 +409,55 @@ void test_steal() {
   g_assert_cmpstr(buf, ==, "ping");
 }
 
+bool answers(GSocketFamily family, guint port) {
+  GRef<GSocket> s = GRef<GSocket>::adopt(g_socket_new(family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr));
+  GRef<GInetAddress> lo = GRef<GInetAddress>::adopt(g_inet_address_new_loopback(family));
+  GRef<GSocketAddress> sa = GRef<GSocketAddress>::adopt(g_inet_socket_address_new(lo.get(), static_cast<guint16>(port)));
+  g_socket_set_timeout(s.get(), 10);
+  if (!g_socket_connect(s.get(), sa.get(), nullptr, nullptr)) return false;
+  std::string req = get("/dual");
+  g_socket_send(s.get(), req.data(), req.size(), nullptr, nullptr);
+  char buf[512] = {};
+  gssize n = g_socket_receive(s.get(), buf, sizeof buf - 1, nullptr, nullptr);
+  return n > 0 && strstr(buf, "hello /dual") != nullptr;
+}
+
+void test_wildcards() {
+  GRef<GInetAddress> v6 = GRef<GInetAddress>::adopt(g_inet_address_new_any(G_SOCKET_FAMILY_IPV6));
+  GRef<GInetAddress> v4 = GRef<GInetAddress>::adopt(g_inet_address_new_any(G_SOCKET_FAMILY_IPV4));
+  {
+    // "::" alone takes IPv4 too (where the host has IPv6 at all).
+    Server s{Http1Limits{}};
+    Http1Server only6("t", Http1Limits{}, [](const auto &ex) { ex->respond(200, "text/plain", "hello /dual"); });
+    GError *error = nullptr;
+    if (!only6.listen(s.context, v6.get(), 0, &error)) {
+      g_test_skip("no IPv6 on this host");
+      g_error_free(error);
+      return;
+    }
+    // The server thread iterates s.context; only6 lives there too.
+    g_assert_true(answers(G_SOCKET_FAMILY_IPV4, only6.port()));
+    g_assert_true(answers(G_SOCKET_FAMILY_IPV6, only6.port()));
+    s.stop = true;
+    g_main_context_wakeup(s.context);
+    g_thread_join(s.thread);
+    s.thread = g_thread_new("noop", [](gpointer) -> gpointer { return nullptr; }, nullptr);
+  }
+  // "0.0.0.0" then "::" on the same port (as the media listeners do): both bind.
+  Server s{Http1Limits{}};
+  Http1Server both("t", Http1Limits{}, [](const auto &ex) { ex->respond(200, "text/plain", "hello /dual"); });
+  GError *error = nullptr;
+  g_assert_true(both.listen(s.context, v4.get(), 0, &error));
+  g_assert_true(both.listen(s.context, v6.get(), both.port(), &error));
+  g_assert_no_error(error);
+  g_assert_true(answers(G_SOCKET_FAMILY_IPV4, both.port()));
+  g_assert_true(answers(G_SOCKET_FAMILY_IPV6, both.port()));
+  s.stop = true;
+  g_main_context_wakeup(s.context);
+  g_thread_join(s.thread);
+  s.thread = g_thread_new("noop", [](gpointer) -> gpointer { return nullptr; }, nullptr);
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -421,5 +471,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/http1-server/deferred-gone", test_deferred_gone);
   g_test_add_func("/http1-server/limits", test_limits);
   g_test_add_func("/http1-server/steal", test_steal);
+  g_test_add_func("/http1-server/wildcards", test_wildcards);
   return g_test_run();
 }
