@@ -10,6 +10,7 @@
 #include "pipelines/fanout.h"
 #include "pipelines/output-framing.h"
 #include "pipelines/output-subtitles.h"
+#include "pipelines/output-ts-direct.h"
 
 GST_DEBUG_CATEGORY_STATIC(branch_debug);
 #define GST_CAT_DEFAULT branch_debug
@@ -144,6 +145,7 @@ struct FormatBranch::Impl {
     uint32_t id;
     Codec codec;
     GRef<GstElement> appsrc;  // null for subtitle formats
+    GRef<GstCaps> caps;
   };
 
   OutputFormat format;
@@ -160,8 +162,20 @@ struct FormatBranch::Impl {
   GMutex text_lock;  // guards cue_index and serialises subtitle cues
   uint64_t cue_index = 0;
 
-  Impl() { g_mutex_init(&text_lock); }
-  ~Impl() { g_mutex_clear(&text_lock); }
+  // TS without a muxer pipeline (see output-ts-direct.h): set by start() when every track
+  // qualifies, then `pipeline` is gone and push() muxes on the caller's thread.
+  GMutex direct_lock;  // guards `direct` and serialises its output to the sink
+  std::unique_ptr<TsDirectMux> direct;
+
+  Impl() {
+    g_mutex_init(&text_lock);
+    g_mutex_init(&direct_lock);
+  }
+  ~Impl() {
+    g_mutex_clear(&text_lock);
+    g_mutex_clear(&direct_lock);
+  }
+
 
   Track *find(uint32_t id) {
     for (auto &t : tracks)
@@ -317,7 +331,7 @@ bool FormatBranch::add_track(uint32_t track_id, GstCaps *caps, GError **error) {
                 sel.skipped.empty() ? sel.error.c_str() : sel.skipped.back().c_str());
     return false;
   }
-  Impl::Track track{track_id, codec, nullptr};
+  Impl::Track track{track_id, codec, nullptr, GRef<GstCaps>::ref(caps)};
   if (is_text_format(b.format)) {
     b.tracks.push_back(std::move(track));
     return true;
@@ -384,6 +398,7 @@ bool FormatBranch::start(GError **error) {
     }
     return true;
   }
+  if (b.format == OutputFormat::kTS && start_direct()) return true;
   b.framing = std::make_unique<OutputFraming>(
       b.format, b.has_video,
       [&b](const std::vector<GstBuffer *> &h) {
@@ -408,11 +423,42 @@ bool FormatBranch::start(GError **error) {
   return true;
 }
 
+bool FormatBranch::start_direct() {
+  Impl &b = *impl_;
+  std::vector<std::pair<uint32_t, GstCaps *>> tracks;
+  for (auto &t : b.tracks) tracks.emplace_back(t.id, t.caps.get());
+  std::unique_ptr<TsDirectMux> direct = TsDirectMux::create(tracks);
+  if (!direct) return false;
+  // The muxer pipeline built by add_track() never ran; drop it.
+  b.pipeline.reset();
+  b.mux.reset();
+  b.appsink.reset();
+  for (auto &t : b.tracks) t.appsrc.reset();
+  GRef<GstBuffer> headers = GRef<GstBuffer>::adopt(direct->headers());
+  MutexLock l(&b.direct_lock);
+  b.direct = std::move(direct);
+  if (b.sink.on_headers) b.sink.on_headers({headers.get()});
+  GST_INFO("%s: TS branch started with %zu tracks, muxed in place", b.stream.c_str(),
+           b.tracks.size());
+  return true;
+}
+
 bool FormatBranch::push(uint32_t track_id, GstBuffer *buf) {
   GRef<GstBuffer> owned = GRef<GstBuffer>::adopt(buf);
   Impl &b = *impl_;
   Impl::Track *t = b.started ? b.find(track_id) : nullptr;
   if (!t) return false;
+  if (b.format == OutputFormat::kTS && !b.pipeline) {
+    MutexLock l(&b.direct_lock);
+    if (!b.direct) return false;  // stopped
+    GRef<GstBuffer> out = GRef<GstBuffer>::adopt(b.direct->mux(track_id, owned.get()));
+    if (!out) {
+      GST_DEBUG("%s: TS: unit of track %u not muxed", b.stream.c_str(), track_id);
+      return true;  // one bad unit does not end the output
+    }
+    if (b.sink.on_buffer) b.sink.on_buffer(out.get());
+    return true;
+  }
   if (is_text_format(b.format)) {
     b.push_text(owned.get());
     return true;
@@ -428,6 +474,11 @@ void FormatBranch::end_track(uint32_t track_id) {
 
 void FormatBranch::end() {
   Impl &b = *impl_;
+  if (b.format == OutputFormat::kTS && b.started && !b.pipeline) {
+    MutexLock l(&b.direct_lock);
+    if (b.direct && b.sink.on_eos) b.sink.on_eos();
+    return;
+  }
   if (is_text_format(b.format)) {
     if (b.sink.on_eos) b.sink.on_eos();
     return;
@@ -438,6 +489,10 @@ void FormatBranch::end() {
 
 void FormatBranch::stop() {
   Impl &b = *impl_;
+  {
+    MutexLock l(&b.direct_lock);  // waits for a push in progress; none reaches the sink after
+    b.direct.reset();
+  }
   if (!b.pipeline) return;
   // NULL joins the streaming threads, so no callback runs after this.
   gst_element_set_state(b.pipeline.get(), GST_STATE_NULL);

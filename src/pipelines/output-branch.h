@@ -5,7 +5,9 @@
 // Tracks arrive as parsed, never decoded, GstBuffers (see output-formats.h for codecs). The
 // branch runs its own non-live pipeline: the muxer waits for every track, so the feeder must
 // interleave tracks by time (estbuffer does) and call end_track() for a track that stops.
-// Subtitle-only formats (WebVTT, SRT) need no pipeline and are formatted directly.
+// Subtitle-only formats (WebVTT, SRT) need no pipeline and are formatted directly, and neither
+// does TS when every track is H.264 (AVC) or AAC: TsDirectMux muxes it on the pusher's thread,
+// so Sink callbacks then run there.
 //
 // Usage:
 //   GError *err = nullptr;
@@ -76,6 +78,7 @@ class FormatBranch {
 
  private:
   explicit FormatBranch(std::unique_ptr<Impl> impl);
+  bool start_direct();  // TS muxed in place (output-ts-direct.h); false: use the pipeline
   std::unique_ptr<Impl> impl_;
 };
 
