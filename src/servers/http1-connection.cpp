@@ -37,8 +37,6 @@ struct ConnectionSource {
   Http1Connection *connection;
 };
 
-GSourceFuncs source_funcs = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
-
 gint64 now_ms() { return g_get_monotonic_time() / 1000; }
 
 
@@ -58,8 +56,14 @@ Http1Connection::~Http1Connection() {
 }
 
 void Http1Connection::start() {
-  source_funcs.dispatch = &Http1Connection::dispatch;
-  source_ = g_source_new(&source_funcs, sizeof(ConnectionSource));
+  // No prepare/check: GLib dispatches a source whose unix fd has events. Initialised once, also
+  // when servers on several threads start connections at the same time.
+  static GSourceFuncs funcs = [] {
+    GSourceFuncs f = {};
+    f.dispatch = &Http1Connection::dispatch;
+    return f;
+  }();
+  source_ = g_source_new(&funcs, sizeof(ConnectionSource));
   reinterpret_cast<ConnectionSource *>(source_)->connection = this;
   g_source_set_name(source_, "estuary-http1-connection");
   fd_tag_ = g_source_add_unix_fd(source_, fd_, G_IO_IN);
