@@ -3,6 +3,7 @@
 #include <gst/audio/audio.h>
 
 #include <cstring>
+#include <string_view>
 
 namespace estuary {
 namespace {
@@ -289,21 +290,26 @@ std::string json_to_text(JsonNode *node, bool pretty) {
   GRef<JsonGenerator> gen = GRef<JsonGenerator>::adopt(json_generator_new());
   json_generator_set_root(gen.get(), node);
   json_generator_set_pretty(gen.get(), pretty);
-  GCharPtr text(json_generator_to_data(gen.get(), nullptr));
-  std::string out;
+  gsize length = 0;
+  GCharPtr text(json_generator_to_data(gen.get(), &length));
+  std::string_view in(text.get(), length);
   // C0 80 never occurs in valid UTF-8, so every pair is one of our encoded NUL bytes. And
   // json-glib 1.6 writes U+001F unescaped (its escaper tests `< 0x1f`), which is invalid JSON;
-  // the byte can only be inside a string, so escaping it here is safe.
-  for (const char *p = text.get(); *p; p++) {
-    if (static_cast<guint8>(p[0]) == 0xC0 && static_cast<guint8>(p[1]) == 0x80) {
-      out += "\\u0000";
-      p++;
-    } else if (*p == '\x1f') {
-      out += "\\u001f";
-    } else {
-      out.push_back(*p);
-    }
+  // the byte can only be inside a string, so escaping it here is safe. Runs of ordinary bytes
+  // are appended whole (answers such as `capabilities` are kilobytes long).
+  std::string out;
+  out.reserve(length);
+  gsize run = 0;
+  for (gsize i = 0; i < length; i++) {
+    const auto c = static_cast<guint8>(in[i]);
+    const bool nul = c == 0xC0 && i + 1 < length && static_cast<guint8>(in[i + 1]) == 0x80;
+    if (!nul && c != 0x1f) continue;
+    out.append(in.substr(run, i - run));
+    out += nul ? "\\u0000" : "\\u001f";
+    if (nul) i++;
+    run = i + 1;
   }
+  out.append(in.substr(run));
   return out;
 }
 
