@@ -63,8 +63,16 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
   void respond_fd(guint status, std::string_view content_type, int fd, guint64 offset,
                   guint64 length, std::shared_ptr<void> keep);
   // Takes the connection over for a response that does not fit the above (live progressive
-  // streams): the head is written by the caller. Returns the connected socket (blocking mode
-  // off) and leaves the exchange answered; the server forgets the connection.
+  // streams): the head is written by the caller. Never blocks: `taken` runs on the context's
+  // thread once every earlier pipelined answer of the connection has been written (inside
+  // steal() when none is pending, the usual case), with the connected socket (blocking mode
+  // off); the server has forgotten the connection by then. It gets nullptr if the connection
+  // ends first (client gone, send timeout); it is dropped uncalled if the server is destroyed
+  // first. The exchange counts as answered from the call on.
+  using Taken = std::function<void(GRef<GSocket> socket)>;
+  void steal(Taken taken);
+  // The older form: the socket when no earlier answer is still being written. Otherwise it
+  // returns nullptr and the connection closes once those answers are out (no waiting here).
   GRef<GSocket> steal();
 
   guint64 bytes_sent() const { return bytes_sent_; }
