@@ -2,6 +2,7 @@
 """The ingest rows of bench/run alone, for profiling one server (issue 5).
 
   bench/ingest.py [--estuary PATH | --nginx] [--runs N] [--window S] [--idle S] [--hold S]
+                  [--timeline]
 
 Per run: start the server (bench/run's configuration), optionally measure its idle CPU, push the
 bench clip with `ffmpeg -re -stream_loop -1 -c copy`, poll the HLS playlist every 10 ms and print
@@ -9,9 +10,15 @@ when the first segment is listed and fetched (the same clock as bench/run: from 
 exec), then the server's CPU seconds over a steady window with the context switches of each of
 its threads (wakeups show thread hand-offs and timers). `--hold S` keeps everything running for S
 seconds after the window and prints the server PID, for `perf record -g -p PID`.
+`--timeline` runs the pusher with `-loglevel debug -debug_ts` and prints, from the pusher's
+exec, when it opened its output (RTMP connected and published), wrote its first packet and the
+keyframe that closes the first segment, and when the playlist listed that segment.
 """
 import argparse
 import os
+import re
+import subprocess
+import threading
 import statistics
 import sys
 import tempfile
@@ -44,6 +51,45 @@ def thread_switches(pid):
     return out
 
 
+class TimelinePusher:
+    """ffmpeg pushing the clip, its debug output stamped line by line on arrival."""
+
+    EVENTS = [("output opened (RTMP connected, publishing)", re.compile(r"^Output #0")),
+              ("first packet written", re.compile(r"muxer <- type:(video|audio)")),
+              ("second keyframe written (closes segment 0)",
+               re.compile(r"muxer <- type:video pkt_pts:2000 "))]
+
+    def __init__(self, clip, url):
+        self.t0 = time.monotonic()
+        self.popen = subprocess.Popen(
+            ["ffmpeg", "-hide_banner", "-loglevel", "debug", "-debug_ts", "-re", "-stream_loop",
+             "-1", "-i", clip, "-c", "copy", "-f", "flv", url],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.pid = self.popen.pid
+        self.seen = {}
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for raw in self.popen.stderr:
+            now = time.monotonic() - self.t0
+            line = raw.decode(errors="replace")
+            for name, pattern in self.EVENTS:
+                if name not in self.seen and pattern.search(line):
+                    self.seen[name] = now
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def stop(self):
+        if self.alive():
+            self.popen.terminate()
+            try:
+                self.popen.wait(5)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+
+
 def one_run(args, clip, tmp):
     server = NginxRtmp(tmp) if args.nginx else Estuary(tmp, args.estuary)
     os.makedirs(tmp, exist_ok=True)
@@ -59,8 +105,12 @@ def one_run(args, clip, tmp):
             time.sleep(args.idle)
             result["idle_cpu"] = proctree.cpu_seconds(server.pid()) - before
             print(f"idle CPU over {args.idle:.0f} s: {result['idle_cpu']:.3f} CPU-s")
-        pusher = start_pusher(clip, server.push_url, os.path.join(tmp, "push.log"))
-        t0 = time.monotonic()
+        if args.timeline:
+            pusher = TimelinePusher(clip, server.push_url)
+            t0 = pusher.t0
+        else:
+            pusher = start_pusher(clip, server.push_url, os.path.join(tmp, "push.log"))
+            t0 = time.monotonic()
         listed = None
         last = None
         while time.monotonic() - t0 < 30:
@@ -79,6 +129,11 @@ def one_run(args, clip, tmp):
             return None
         result["ready"] = time.monotonic() - t0
         print(f"ingest -> HLS: listed {listed:.3f} s, playable {result['ready']:.3f} s")
+        if args.timeline:
+            for name, at in sorted(pusher.seen.items(), key=lambda kv: kv[1]):
+                print(f"  {at:7.3f} s  pusher: {name}")
+            print(f"  {listed:7.3f} s  playlist lists segment 0 (polled every 10 ms)")
+            print(f"  {result['ready']:7.3f} s  segment 0 fetched")
         time.sleep(2)  # the pusher's and server's start-up out of the window
         cs0 = thread_switches(server.pid())
         c0 = proctree.cpu_seconds(server.pid())
@@ -109,6 +164,7 @@ def main(argv):
     ap.add_argument("--window", type=float, default=30)
     ap.add_argument("--idle", type=float, default=0, help="idle CPU window before the push")
     ap.add_argument("--hold", type=float, default=0)
+    ap.add_argument("--timeline", action="store_true")
     args = ap.parse_args(argv)
     args.estuary = os.path.abspath(args.estuary)
     clip, _ = prepare.clip()
