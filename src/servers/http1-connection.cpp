@@ -32,60 +32,43 @@ constexpr gint64 kLingerQuietMs = 2000, kLingerMaxMs = 30000;
 // POLLRDHUP (Linux): the peer shut its side. GLib passes event bits to poll() unchanged.
 constexpr int kHangUp = POLLRDHUP;
 
-struct ConnectionSource {
-  GSource source;
-  Http1Connection *connection;
-};
-
 gint64 now_ms() { return g_get_monotonic_time() / 1000; }
 
 
 }  // namespace
 
 
-Http1Connection::Http1Connection(Http1Core *core, GRef<GSocket> socket, int fd)
-    : core_(core), socket_(std::move(socket)), fd_(fd) {
+Http1Connection::Http1Connection(Http1Core *core, guint64 id, GRef<GSocket> socket, int fd)
+    : core_(core), socket_(std::move(socket)), id_(id), fd_(fd) {
   last_read_ms_ = last_write_ms_ = request_start_ms_ = now_ms();
 }
 
-Http1Connection::~Http1Connection() {
-  if (source_) {
-    g_source_destroy(source_);
-    g_source_unref(source_);
-  }
-}
+// Closing the socket also takes its fd out of the epoll set; close() and steal() remove it
+// explicitly before that.
+Http1Connection::~Http1Connection() = default;
 
 void Http1Connection::start() {
-  // No prepare/check: GLib dispatches a source whose unix fd has events. Initialised once, also
-  // when servers on several threads start connections at the same time.
-  static GSourceFuncs funcs = [] {
-    GSourceFuncs f = {};
-    f.dispatch = &Http1Connection::dispatch;
-    return f;
-  }();
-  source_ = g_source_new(&funcs, sizeof(ConnectionSource));
-  reinterpret_cast<ConnectionSource *>(source_)->connection = this;
-  g_source_set_name(source_, "estuary-http1-connection");
-  fd_tag_ = g_source_add_unix_fd(source_, fd_, G_IO_IN);
+  if (!core_->poller.add(fd_, id_, G_IO_IN)) {
+    GST_WARNING("cannot watch a connection: %s", g_strerror(errno));
+    close();
+    return;
+  }
+  watched_ = true;
   events_ = G_IO_IN;
-  g_source_attach(source_, core_->context);
 }
 
-gboolean Http1Connection::dispatch(GSource *source, GSourceFunc, gpointer) {
-  auto *cs = reinterpret_cast<ConnectionSource *>(source);
-  GIOCondition revents = g_source_query_unix_fd(source, cs->connection->fd_tag_);
+void Http1Connection::on_ready(guint events) {
   // Keeps the connection alive through the callback even if it ends itself.
-  std::shared_ptr<Http1Connection> self = cs->connection->shared_from_this();
+  std::shared_ptr<Http1Connection> self = shared_from_this();
   try {
-    self->on_io(revents);
+    on_io(static_cast<GIOCondition>(events));
   } catch (const std::exception &e) {
     GST_ERROR("connection dropped: %s", e.what());
-    self->close();
+    close();
   } catch (...) {
     GST_ERROR("connection dropped: unknown exception");
-    self->close();
+    close();
   }
-  return G_SOURCE_CONTINUE;
 }
 
 void Http1Connection::on_io(GIOCondition revents) {
@@ -329,6 +312,10 @@ void Http1Connection::flush() {
 }
 
 void Http1Connection::finish_output() {
+  if (steal_taken_) {
+    complete_steal();
+    return;
+  }
   if (!closing_ || lingering_) return;
   if (!discard_ && in_pos_ == in_.size()) {
     close();
@@ -344,10 +331,13 @@ void Http1Connection::finish_output() {
 }
 
 void Http1Connection::update_events() {
-  if (closed_ || !source_) return;
+  if (closed_ || !watched_) return;
   int want = 0;
   if (!out_.empty()) want |= G_IO_OUT;
-  if (lingering_) {
+  if (steal_taken_) {
+    // Only the earlier answers are written; what follows on the socket is the stealer's. A client
+    // that left shows as a write error or the send timeout.
+  } else if (lingering_) {
     want |= G_IO_IN;
   } else if (waiting_for_answer()) {
     // Watch for the client leaving; keep reading pipelined requests within a bound.
@@ -360,7 +350,11 @@ void Http1Connection::update_events() {
   }
   auto wanted = static_cast<GIOCondition>(want);
   if (wanted != events_) {
-    g_source_modify_unix_fd(source_, fd_tag_, wanted);
+    if (!core_->poller.modify(fd_, id_, wanted)) {
+      GST_WARNING("cannot watch a connection: %s", g_strerror(errno));
+      close();
+      return;
+    }
     events_ = wanted;
   }
 }
@@ -375,16 +369,17 @@ void Http1Connection::close() {
   if (closed_) return;
   closed_ = true;
   std::shared_ptr<Http1Connection> self = shared_from_this();
-  if (source_) {
-    g_source_destroy(source_);
-    g_source_unref(source_);
-    source_ = nullptr;
+  if (watched_) {
+    core_->poller.remove(fd_);
+    watched_ = false;
   }
   std::shared_ptr<HttpExchange> pending = std::move(current_);
   if (!pending && reading_) pending = std::move(reading_);
+  HttpExchange::Taken taken = std::move(steal_taken_);
+  steal_taken_ = nullptr;
   out_.clear();
   socket_.reset();
-  core_->forget(this);
+  core_->forget(id_);
   if (pending && !pending->answered_ && pending->gone_) {
     auto gone = std::move(pending->gone_);
     pending->gone_ = nullptr;
@@ -395,11 +390,19 @@ void Http1Connection::close() {
       GST_ERROR("on_gone callback threw");
     }
   }
+  if (taken) {
+    try {
+      taken(nullptr);
+    } catch (...) {
+      GST_ERROR("steal callback threw");
+    }
+  }
 }
 
 void Http1Connection::shutdown_now() {
   if (current_) current_->gone_ = nullptr;
   if (reading_) reading_->gone_ = nullptr;
+  steal_taken_ = nullptr;
   close();
 }
 
@@ -439,34 +442,55 @@ bool Http1Connection::exchange_alive(const HttpExchange &ex) const {
   return !closed_ && !ex.answered_;
 }
 
-GRef<GSocket> Http1Connection::steal(HttpExchange &ex) {
-  if (closed_ || ex.answered_) return nullptr;
+void Http1Connection::steal(HttpExchange &ex, HttpExchange::Taken taken) {
+  if (closed_ || ex.answered_) {
+    if (taken) taken(nullptr);
+    return;
+  }
   ex.answered_ = true;
   ex.gone_ = nullptr;
+  if (current_.get() == &ex) current_.reset();
+  // No further request is read: the bytes after this one belong to the stealer's protocol.
+  closing_ = true;
+  steal_taken_ = taken ? std::move(taken) : [](GRef<GSocket>) {};
   std::shared_ptr<Http1Connection> self = shared_from_this();
-  // Earlier pipelined answers still queued go out first, blocking briefly if need be.
+  // Hands the socket over now when nothing earlier is queued (finish_output), else once the
+  // earlier pipelined answers are written: the context never waits on this client.
   flush();
-  while (!closed_ && !out_.empty()) {
-    GError *error = nullptr;
-    if (!g_socket_condition_timed_wait(socket_.get(), G_IO_OUT, 5 * G_USEC_PER_SEC, nullptr,
-                                       &error)) {
-      g_error_free(error);
-      close();
-      break;
-    }
-    flush();
+  if (!closed_) update_events();
+}
+
+GRef<GSocket> Http1Connection::steal(HttpExchange &ex) {
+  GRef<GSocket> got;
+  bool called = false;
+  steal(ex, [&got, &called](GRef<GSocket> socket) {
+    got = std::move(socket);
+    called = true;
+  });
+  // Earlier answers still queued: this form cannot wait for them, so the connection just ends
+  // after them (closing_ is set) and the caller gets nullptr.
+  if (!called) steal_taken_ = nullptr;
+  return got;
+}
+
+void Http1Connection::complete_steal() {
+  std::shared_ptr<Http1Connection> self = shared_from_this();
+  HttpExchange::Taken taken = std::move(steal_taken_);
+  steal_taken_ = nullptr;
+  if (watched_) {
+    core_->poller.remove(fd_);
+    watched_ = false;
   }
-  if (closed_) return nullptr;
   GRef<GSocket> socket = std::move(socket_);
-  if (source_) {
-    g_source_destroy(source_);
-    g_source_unref(source_);
-    source_ = nullptr;
-  }
   closed_ = true;
   current_.reset();
-  core_->forget(this);
-  return socket;
+  reading_.reset();
+  core_->forget(id_);
+  try {
+    taken(std::move(socket));
+  } catch (...) {
+    GST_ERROR("steal callback threw");
+  }
 }
 
 GSocketAddress *Http1Connection::remote_address() {

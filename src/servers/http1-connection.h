@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "protocols/http/request-head.h"
+#include "servers/http1-poller.h"
 #include "servers/http1-server.h"
 
 namespace estuary {
@@ -20,12 +21,16 @@ struct Http1Core {
   Http1Server::Handler handler;
   Http1Server::ErrorPage error_page;
   GMainContext *context = nullptr;
-  // Every live connection, owned here; a connection removes itself when it ends.
-  std::unordered_map<Http1Connection *, std::shared_ptr<Http1Connection>> connections;
+  // Watches every connection's socket; the key of each is the connection's id.
+  Http1Poller poller;
+  // Every live connection by id, owned here; a connection removes itself when it ends. Ids are
+  // never reused, so an event for a connection that ended meanwhile finds nothing.
+  std::unordered_map<guint64, std::shared_ptr<Http1Connection>> connections;
+  guint64 next_id = 1;
 
   // "Date: <IMF-fixdate>\r\n", formatted at most once a second.
   const std::string &date_line();
-  void forget(Http1Connection *connection) { connections.erase(connection); }
+  void forget(guint64 id) { connections.erase(id); }
 
  private:
   gint64 date_second_ = -1;
@@ -48,17 +53,19 @@ struct Http1Body {
 
 class Http1Connection : public std::enable_shared_from_this<Http1Connection> {
  public:
-  Http1Connection(Http1Core *core, GRef<GSocket> socket, int fd);
+  Http1Connection(Http1Core *core, guint64 id, GRef<GSocket> socket, int fd);
   ~Http1Connection();
   Http1Connection(const Http1Connection &) = delete;
   Http1Connection &operator=(const Http1Connection &) = delete;
 
-  void start();              // attaches to the core's context and reads what is there
+  void start();              // watched by the core's poller from now on
+  void on_ready(guint events);  // the poller's report for this connection's socket
   void tick(gint64 now_ms);  // the server's coarse timer: timeouts
   void shutdown_now();       // the server is going away: no gone callbacks
 
   // From HttpExchange.
   void answer(HttpExchange &exchange, guint status, std::string_view content_type, Http1Body body);
+  void steal(HttpExchange &exchange, HttpExchange::Taken taken);
   GRef<GSocket> steal(HttpExchange &exchange);
   bool exchange_alive(const HttpExchange &exchange) const;
   GSocketAddress *remote_address();
@@ -77,7 +84,6 @@ class Http1Connection : public std::enable_shared_from_this<Http1Connection> {
     std::shared_ptr<HttpExchange> owner;  // counts bytes_sent
   };
 
-  static gboolean dispatch(GSource *source, GSourceFunc, gpointer);
   void on_io(GIOCondition revents);
   void read_some();
   void process();
@@ -85,6 +91,7 @@ class Http1Connection : public std::enable_shared_from_this<Http1Connection> {
   void refuse(std::shared_ptr<HttpExchange> exchange, guint status, const std::string &reason);
   void flush();
   void finish_output();
+  void complete_steal();
   void update_events();
   void close();
   void peer_gone();
@@ -93,9 +100,9 @@ class Http1Connection : public std::enable_shared_from_this<Http1Connection> {
 
   Http1Core *core_;
   GRef<GSocket> socket_;
+  guint64 id_;
   int fd_;
-  GSource *source_ = nullptr;
-  gpointer fd_tag_ = nullptr;
+  bool watched_ = false;  // in the core's poller
   GIOCondition events_ = static_cast<GIOCondition>(0);
 
   std::string in_;    // received, not yet consumed from in_pos_
@@ -115,6 +122,8 @@ class Http1Connection : public std::enable_shared_from_this<Http1Connection> {
   bool closed_ = false;
   bool in_process_ = false;
   bool served_ = false;  // answered at least one request (idle vs head timeout)
+  // Set by steal() while earlier answers are still being written; runs once they are.
+  HttpExchange::Taken steal_taken_;
 
   gint64 last_read_ms_ = 0, last_write_ms_ = 0, request_start_ms_ = 0, linger_start_ms_ = 0;
   GRef<GSocketAddress> remote_, local_;

@@ -81,6 +81,15 @@ void HttpExchange::respond_fd(guint status, std::string_view content_type, int f
   c->answer(*this, status, content_type, std::move(b));
 }
 
+void HttpExchange::steal(Taken taken) {
+  auto c = connection_.lock();
+  if (!c) {
+    if (taken) taken(nullptr);
+    return;
+  }
+  c->steal(*this, std::move(taken));
+}
+
 GRef<GSocket> HttpExchange::steal() {
   auto c = connection_.lock();
   if (!c) return nullptr;

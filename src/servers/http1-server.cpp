@@ -32,6 +32,7 @@ struct Http1Server::Impl : Http1Core {
 
   static gboolean on_accept(GSocket *socket, GIOCondition, gpointer self);
   static gboolean on_tick(gpointer self);
+  static void on_ready(gpointer self, guint64 id, guint events);
   void accept_from(GSocket *listener);
   void start_timer();
 };
@@ -67,10 +68,19 @@ void Http1Server::Impl::accept_from(GSocket *listener) {
       continue;
     }
     g_socket_set_blocking(socket.get(), FALSE);
-    auto connection = std::make_shared<Http1Connection>(this, std::move(socket), fd);
-    connections.emplace(connection.get(), connection);
+    guint64 id = next_id++;
+    auto connection = std::make_shared<Http1Connection>(this, id, std::move(socket), fd);
+    connections.emplace(id, connection);
     connection->start();
   }
+}
+
+void Http1Server::Impl::on_ready(gpointer self, guint64 id, guint events) {
+  auto *impl = static_cast<Impl *>(self);
+  auto it = impl->connections.find(id);
+  if (it == impl->connections.end()) return;  // ended earlier in this wakeup
+  std::shared_ptr<Http1Connection> connection = it->second;
+  connection->on_ready(events);
 }
 
 gboolean Http1Server::Impl::on_tick(gpointer self) {
@@ -138,6 +148,7 @@ bool Http1Server::listen(GMainContext *context, GInetAddress *address, guint por
                 "an HTTP server listens in one main context only");
     return false;
   }
+  if (!impl_->poller.start(context, Impl::on_ready, impl_.get(), error)) return false;
   impl_->context = context;
   GSocketFamily family = g_inet_address_get_family(address);
   bool v6_any = family == G_SOCKET_FAMILY_IPV6 && g_inet_address_get_is_any(address);

@@ -28,8 +28,11 @@ struct Server {
   // Touched on the server thread only, read by the test after polling the atomics.
   std::shared_ptr<HttpExchange> deferred;
   std::atomic<bool> have_deferred{false}, gone{false}, stolen_ready{false};
+  // steal(): the handler returned / the socket never came / the old form gave nullptr.
+  std::atomic<bool> steal_called{false}, steal_null{false}, old_null{false};
   GRef<GSocket> stolen;
   int memfd = -1;
+  int big_memfd = -1;  // `big` again, for sendfile answers (not counted as queued memory)
   std::string fd_content;
   GRef<GBytes> big;
 
@@ -41,6 +44,8 @@ struct Server {
     std::string b(20 * 1024 * 1024, '\0');
     for (gsize i = 0; i < b.size(); i++) b[i] = static_cast<char>(i * 7 / 5);
     big = GRef<GBytes>::adopt(g_bytes_new(b.data(), b.size()));
+    big_memfd = memfd_create("test-big", MFD_CLOEXEC);
+    g_assert_cmpint(write(big_memfd, b.data(), b.size()), ==, b.size());
     http = std::make_unique<Http1Server>("estuary-test", limits,
                                          [this](const auto &ex) { handle(ex); });
     GRef<GInetAddress> lo = GRef<GInetAddress>::adopt(g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4));
@@ -63,6 +68,7 @@ struct Server {
     http.reset();
     stolen.reset();
     close(memfd);
+    close(big_memfd);
     g_main_context_unref(context);
   }
   guint port() const { return http->port(); }
@@ -75,6 +81,9 @@ struct Server {
       have_deferred = true;
     } else if (p == "/fd") {
       ex->respond_fd(200, "application/octet-stream", memfd, 0, fd_content.size(), nullptr);
+    } else if (p == "/bigfd") {
+      ex->respond_fd(200, "application/octet-stream", big_memfd, 0, g_bytes_get_size(big.get()),
+                     nullptr);
     } else if (p == "/big") {
       ex->respond_bytes(200, "application/octet-stream", big.get());
     } else if (p == "/echo") {
@@ -85,10 +94,21 @@ struct Server {
       int n = ++*static_cast<int *>(slot.get());
       ex->respond(200, "text/plain", std::to_string(n));
     } else if (p == "/steal") {
-      stolen = ex->steal();
-      const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nstolen\n";
-      g_socket_send(stolen.get(), head, sizeof head - 1, nullptr, nullptr);
-      stolen_ready = true;
+      ex->steal([this](GRef<GSocket> socket) {
+        if (!socket) {
+          steal_null = true;
+          return;
+        }
+        stolen = std::move(socket);
+        const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nstolen\n";
+        g_socket_send(stolen.get(), head, sizeof head - 1, nullptr, nullptr);
+        stolen_ready = true;
+      });
+      steal_called = true;
+    } else if (p == "/steal-old") {
+      GRef<GSocket> socket = ex->steal();
+      if (!socket) old_null = true;
+      steal_called = true;
     } else {
       const std::string *x = ex->query("x");
       ex->add_header("X-Test", "yes");
@@ -409,6 +429,54 @@ void test_steal() {
   g_assert_cmpstr(buf, ==, "ping");
 }
 
+// A steal behind a 20 MB answer the client is not reading yet: the server thread goes on serving
+// others, and the socket is handed over only after the whole earlier answer.
+void test_steal_behind_big_answer() {
+  Server s{Http1Limits{}};
+  Client c(s.port(), 4096);
+  c.send(get("/bigfd") + get("/steal"));
+  g_assert_true(wait_for(s.steal_called));
+  g_assert_false(s.stolen_ready);
+  {
+    Client other(s.port());
+    other.send(get("/meanwhile"));
+    Response meanwhile = other.read_response();
+    g_assert_cmpstr(meanwhile.body.c_str(), ==, "hello /meanwhile -");
+  }
+  g_assert_false(s.stolen_ready);
+  Response big = c.read_response();
+  g_assert_cmpuint(big.body.size(), ==, g_bytes_get_size(s.big.get()));
+  g_assert_true(memcmp(big.body.data(), g_bytes_get_data(s.big.get(), nullptr), big.body.size()) == 0);
+  g_assert_true(wait_for(s.stolen_ready));
+  Response r = c.read_response();
+  g_assert_cmpstr(r.headers["content-type"].c_str(), ==, "text/plain");
+  g_assert_false(s.steal_null);
+}
+
+// The client leaves while the earlier answer is still queued: the stealer gets nullptr.
+void test_steal_client_gone() {
+  Server s{Http1Limits{}};
+  {
+    Client c(s.port(), 4096);
+    c.send(get("/bigfd") + get("/steal"));
+    g_assert_true(wait_for(s.steal_called));
+  }
+  g_assert_true(wait_for(s.steal_null));
+  g_assert_false(s.stolen_ready);
+}
+
+// The old form cannot wait: nullptr, and the connection ends after the earlier answer.
+void test_steal_old_form_pending() {
+  Server s{Http1Limits{}};
+  Client c(s.port(), 4096);
+  c.send(get("/bigfd") + get("/steal-old") + get("/after"));
+  g_assert_true(wait_for(s.steal_called));
+  g_assert_true(s.old_null);
+  Response big = c.read_response();
+  g_assert_cmpuint(big.body.size(), ==, g_bytes_get_size(s.big.get()));
+  g_assert_true(c.at_eof());
+}
+
 bool answers(GSocketFamily family, guint port) {
   GRef<GSocket> s = GRef<GSocket>::adopt(g_socket_new(family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr));
   GRef<GInetAddress> lo = GRef<GInetAddress>::adopt(g_inet_address_new_loopback(family));
@@ -471,6 +539,9 @@ int main(int argc, char **argv) {
   g_test_add_func("/http1-server/deferred-gone", test_deferred_gone);
   g_test_add_func("/http1-server/limits", test_limits);
   g_test_add_func("/http1-server/steal", test_steal);
+  g_test_add_func("/http1-server/steal-behind-big-answer", test_steal_behind_big_answer);
+  g_test_add_func("/http1-server/steal-client-gone", test_steal_client_gone);
+  g_test_add_func("/http1-server/steal-old-form-pending", test_steal_old_form_pending);
   g_test_add_func("/http1-server/wildcards", test_wildcards);
   return g_test_run();
 }
