@@ -39,8 +39,9 @@ std::string http_date_now() {
 
 // The response head: status, the headers the core would send (type, no caching, CORS) and a
 // close-delimited body, which HTTP/1.0 and 1.1 clients both read until the connection closes.
-std::string response_head(const HttpExchange &ex, OutputFormat format) {
-  std::string head = ex.http10() ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n";
+std::string response_head(OutputFormat format) {
+  // Our version whatever the client's (RFC 9110 6.2), as the core answers.
+  std::string head = "HTTP/1.1 200 OK\r\n";
   head += "Server: estuary/" ESTUARY_VERSION "\r\n";
   head += "Date: " + http_date_now() + "\r\n";
   head += std::string("Content-Type: ") + format_mime_type(format) + "\r\n";
@@ -161,18 +162,24 @@ void ProgressiveViewer::serve(HttpServerState &state, const http::Exchange &ex,
     http::respond(*ex, 200, format_mime_type(format), "", "no-cache");
     return;
   }
-  std::string head = response_head(*ex, format);
+  std::string head = response_head(format);
   std::string host = ex->remote_host();
-  // From here on the core forgets the connection; its socket is ours.
-  GRef<GSocket> socket = ex->steal();
-  if (!socket) {
-    GST_CAT_WARNING(estuary_http_debug, "%s: could not take the connection of viewer %s",
-                    stream->name().c_str(), host.c_str());
-    return;
-  }
-  auto viewer = std::make_shared<ProgressiveViewer>(state, stream->name(), format, host);
-  state.viewers.insert(viewer);
-  viewer->start(std::move(fanout), std::move(socket), std::move(head));
+  HttpServerState *st = &state;
+  std::string name = stream->name();
+  // The core hands the socket over once any earlier pipelined answer on the connection is out
+  // (at once, usually); from then on it has forgotten the connection.
+  ex->steal([st, fanout = std::move(fanout), format, name, host,
+             head = std::move(head)](GRef<GSocket> socket) mutable {
+    if (!socket || st->stopping) {
+      GST_CAT_INFO(estuary_http_debug, "%s: viewer %s left before its stream began", name.c_str(),
+                   host.c_str());
+      if (socket) g_socket_close(socket.get(), nullptr);
+      return;
+    }
+    auto viewer = std::make_shared<ProgressiveViewer>(*st, name, format, host);
+    st->viewers.insert(viewer);
+    viewer->start(std::move(fanout), std::move(socket), std::move(head));
+  });
 }
 
 void ProgressiveViewer::start(std::shared_ptr<Fanout> fanout, GRef<GSocket> socket,
