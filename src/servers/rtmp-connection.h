@@ -78,6 +78,8 @@ class RtmpConnection : public std::enable_shared_from_this<RtmpConnection> {
   void play_decided(std::shared_ptr<LiveStream> stream, const std::string &error);
   void queue_output(std::vector<uint8_t> bytes);
   void try_write();
+  void coalesce_reads(gint64 now_us);
+  void set_rcvlowat(int bytes);
   void remove_sources();
 
   RtmpServerState &state_;
@@ -99,6 +101,9 @@ class RtmpConnection : public std::enable_shared_from_this<RtmpConnection> {
   gint64 last_report_us_ = 0;
   guint64 bytes_read_ = 0;
   guint64 bytes_written_ = 0;
+  int rcvlowat_ = 1;              // SO_RCVLOWAT of a publisher's socket (see coalesce_reads)
+  guint64 rate_mark_bytes_ = 0;   // bytes_read_ at rate_mark_us_
+  gint64 rate_mark_us_ = 0;
   std::unique_ptr<RtmpPublish> publish_;
   std::unique_ptr<RtmpPlay> play_;
 };
