@@ -19,6 +19,8 @@ def figure_list(windows):
         ("ingest_s", "Ingest → HLS playable (first segment listed and fetched)", "s"),
         ("ingest_cpu", f"Server CPU over {windows['ingest']} s of steady ingest", "CPU-s"),
         ("ingest_hwm", "Peak RSS during ingest (VmHWM, whole tree)", "MiB"),
+        ("ingest_segments", "HLS segments held outside RSS at the end of that window (estuary: "
+         "memfds; nginx: its hls dir)", "MiB"),
         ("hls_rps", f"HLS newest segment, wrk -t2 -c100 -d{windows['wrk']}s", "req/s"),
         ("hls_mbps", "HLS newest segment, throughput", "MB/s"),
         ("static_rps", "Same segment as a static file on nginx (ceiling)", "req/s"),
@@ -129,9 +131,11 @@ class Run:
             if why:
                 self.put("ingest_cpu", s, why)
                 self.put("ingest_hwm", s, why)
+                self.put("ingest_segments", s, why)
                 continue
             self.put("ingest_cpu", s, proctree.cpu_seconds(s.pid()) - before[s.name])
             self.put("ingest_hwm", s, proctree.memory_mib(s.pid(), "VmHWM"))
+            self.put("ingest_segments", s, s.segment_mib())
 
     # (4) segment serving, and nginx serving the same bytes as a plain file
     def segment_serving(self):

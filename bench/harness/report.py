@@ -115,7 +115,9 @@ Notes
 - CPU: utime+stime of the server's whole process tree from /proc (all threads), over the window.
   "% of a core" = CPU seconds / window seconds × 100. RSS sums over the tree, so nginx's master and
   worker count shared pages twice; nginx runs one worker (nginx-rtmp's live fan-out is per worker).
-- nginx-rtmp writes HLS to disk (a temp dir, served by nginx); estuary keeps segments in memory.
+- nginx-rtmp writes HLS to disk (a temp dir, served by nginx with sendfile); estuary keeps segments
+  in sealed memfds (shared memory, served with sendfile). Neither shows in VmRSS, so the row
+  "HLS segments held outside RSS" gives both, to add to the RSS rows.
 - Viewers: one epoll process (bench/reader) opens N players at once. A reader is behind when it
   never got media, was disconnected, went 2 s without media, or received < 80 % of the clip's
   bitrate over the last 5 s of the window. nginx-rtmp has no HTTP-FLV output.

@@ -97,6 +97,25 @@ class Server:
             self.proc.stop()
 
 
+def _memfd_mib(pid):
+    """Bytes of the memfds process `pid` holds open, in MiB (estuary keeps HLS segments there:
+    shared memory that VmRSS does not show until the process itself reads it)."""
+    total = 0
+    fd_dir = f"/proc/{pid}/fd"
+    try:
+        names = os.listdir(fd_dir)
+    except OSError:
+        return 0.0
+    for name in names:
+        path = os.path.join(fd_dir, name)
+        try:
+            if os.readlink(path).startswith("/memfd:"):
+                total += os.stat(path).st_size
+        except OSError:
+            continue  # closed while we looked
+    return total / (1024.0 * 1024.0)
+
+
 class NginxRtmp(Server):
     name = "nginx-rtmp"
 
@@ -140,9 +159,24 @@ class NginxRtmp(Server):
     page_url = property(lambda s: f"http://127.0.0.1:{s.http_port}/static/index.html")
     flv_missing = NotApplicable("nginx-rtmp has no HTTP-FLV output")
 
+    def segment_mib(self):
+        """HLS files nginx-rtmp keeps in its hls dir (page cache, outside its RSS)."""
+        hls = os.path.join(self.tmp, "hls")
+        total = 0
+        for name in os.listdir(hls) if os.path.isdir(hls) else []:
+            try:
+                total += os.stat(os.path.join(hls, name)).st_size
+            except OSError:
+                continue  # rotated away while we looked
+        return total / (1024.0 * 1024.0)
+
 
 class Estuary(Server):
     name = "estuary"
+
+    def segment_mib(self):
+        """HLS segments estuary keeps in memfds (shared memory, outside its RSS)."""
+        return _memfd_mib(self.pid()) if self.pid() else 0.0
 
     def __init__(self, tmp, binary):
         self.tmp = tmp
