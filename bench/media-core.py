@@ -5,7 +5,7 @@
 
 (a) first request of an idle VoD stream (60 s 720p H.264+AAC MP4) to its first HLS segment
     fetched, median of 5, each on a freshly stopped stream (idle_timeout 1);
-(b) server RSS idle, with one live 2.5 Mbit/s stream (ffmpeg RTMP push into a push:// stream,
+(b) server RSS (VmRSS + its HLS segment memfds) idle, with one live 2.5 Mbit/s stream (ffmpeg RTMP push into a push:// stream,
     sampled once its DVR window is full), and per viewer (100 HTTP-FLV viewers minus none, /100);
 (c) server CPU with that stream and 100 HTTP-TS viewers (bench/reader) over a 20 s window.
 Prints one table: figure, value, target, pass/fail; a figure it could not take is `missing`
@@ -67,11 +67,25 @@ def poll(what, check, timeout=30.0, interval=0.02):
     raise Missing("timed out waiting for " + what)
 
 
+def memfd_bytes(pid):
+    """Bytes of the memfds the server holds (HLS segments): shared memory outside VmRSS."""
+    total = 0
+    fd_dir = "/proc/%d/fd" % pid
+    for name in os.listdir(fd_dir):
+        try:
+            if os.readlink(os.path.join(fd_dir, name)).startswith("/memfd:"):
+                total += os.stat(os.path.join(fd_dir, name)).st_size
+        except OSError:
+            continue  # closed while we looked
+    return total
+
+
 def rss_bytes(pid):
+    """VmRSS plus the memfd segments, so memory kept outside the heap is still counted."""
     with open("/proc/%d/status" % pid) as f:
         for line in f:
             if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
+                return int(line.split()[1]) * 1024 + memfd_bytes(pid)
     raise Missing("no VmRSS for pid %d" % pid)
 
 
