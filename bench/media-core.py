@@ -5,8 +5,8 @@
 
 (a) first request of an idle VoD stream (60 s 720p H.264+AAC MP4) to its first HLS segment
     fetched, median of 5, each on a freshly stopped stream (idle_timeout 1);
-(b) server RSS (VmRSS + its HLS segment memfds) idle, with one live 2.5 Mbit/s stream (ffmpeg RTMP push into a push:// stream,
-    sampled once its DVR window is full), and per viewer (100 HTTP-FLV viewers minus none, /100);
+(b) server RSS (VmRSS + its HLS segment memfds) idle, with one live 2.5 Mbit/s stream (ffmpeg
+    RTMP push into a push:// stream, sampled once its DVR window is full), and per viewer (100 HTTP-FLV viewers minus none, /100);
 (c) server CPU with that stream and 100 HTTP-TS viewers (bench/reader) over a 20 s window.
 Prints one table: figure, value, target, pass/fail; a figure it could not take is `missing`
 with the reason. Python 3 standard library; needs ffmpeg and g++ (for bench/reader).
