@@ -7,8 +7,9 @@
 Per run: start the server (bench/run's configuration), optionally measure its idle CPU, push the
 bench clip with `ffmpeg -re -stream_loop -1 -c copy`, poll the HLS playlist every 10 ms and print
 when the first segment is listed and fetched (the same clock as bench/run: from the pusher's
-exec), then the server's CPU seconds over a steady window with the context switches of each of
-its threads (wakeups show thread hand-offs and timers). `--hold S` keeps everything running for S
+exec), then the server's CPU seconds over a steady window (whole process tree) with the context
+switches of each thread of its main process (wakeups show thread hand-offs and timers; nginx's
+worker is a child process, so nginx shows none). `--hold S` keeps everything running for S
 seconds after the window and prints the server PID, for `perf record -g -p PID`.
 `--timeline` runs the pusher with `-loglevel debug -debug_ts` and prints, from the pusher's
 exec, when it opened its output (RTMP connected and published), wrote its first packet and the
