@@ -204,6 +204,11 @@ std::shared_ptr<OutputBranchState> OutputHub::start_branch(OutputFormat format,
     case Target::kHls: {
       SegmentStore::Options opts;
       opts.live = live_;
+      // A live stream that stops and starts again must not reuse segment URLs: caches keep
+      // segments as immutable, and players expect the media sequence to grow. Starting at the
+      // wall clock in tenths of a second stays ahead of any earlier run of this stream (whose
+      // segments are >= 0.1 s each) and needs no state kept across runs.
+      if (live_) opts.first_sequence = static_cast<uint64_t>(g_get_real_time() / 100000);
       state->store = std::make_shared<SegmentStore>(opts);
       state->segmenter = std::make_unique<TsSegmenter>(state->store, segment_ms_);
       state->branch->set_sink(state->segmenter->sink());

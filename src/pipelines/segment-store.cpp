@@ -6,7 +6,8 @@ namespace estuary {
 
 SegmentStore::SegmentStore() : SegmentStore(Options()) {}
 
-SegmentStore::SegmentStore(const Options &options) : options_(options) {
+SegmentStore::SegmentStore(const Options &options)
+    : options_(options), next_sequence_(options.first_sequence) {
   if (options_.window == 0) options_.window = 1;
   g_mutex_init(&lock_);
 }

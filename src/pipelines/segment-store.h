@@ -42,6 +42,7 @@ class SegmentStore {
     bool live = true;
     size_t window = 6;             // segments listed in a live playlist
     size_t keep_after_window = 3;  // still served after leaving the playlist
+    uint64_t first_sequence = 0;   // media sequence number of the first segment
   };
 
   SegmentStore();

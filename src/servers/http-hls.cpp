@@ -14,8 +14,12 @@ namespace {
 
 constexpr const char *kPlaylistType = "application/vnd.apple.mpegurl";
 constexpr const char *kPlaylistCache = "max-age=1";
-// Segment URLs name one immutable piece of one stream run: any cache may keep them.
+// A live segment URL names one immutable piece of one stream run (live media sequences start
+// at the wall clock, so a restarted stream never reuses one): any cache may keep it.
 constexpr const char *kSegmentCache = "public, max-age=31536000, immutable";
+// VoD segments are numbered from 0 on every run, and the file behind them may be replaced:
+// cacheable, but not forever.
+constexpr const char *kVodSegmentCache = "public, max-age=3600";
 constexpr guint kPollMs = 50;
 constexpr gint64 kVodSegmentingWaitUs = 60 * G_USEC_PER_SEC;
 constexpr gint64 kReportIntervalUs = G_USEC_PER_SEC;
@@ -128,15 +132,16 @@ void respond_playlist(HttpServerState &state, HttpExchange &ex, const std::strin
 }
 
 void respond_segment(HttpServerState &state, HttpExchange &ex, const std::string &stream,
-                     const HlsSegment &seg) {
+                     const HlsSegment &seg, bool live) {
   const gsize size = g_bytes_get_size(seg.data.get());
+  const char *cache = live ? kSegmentCache : kVodSegmentCache;
   if (seg.fd >= 0) {
     // The memfd stays open as long as the segment's bytes are referenced: keep them until sent.
     http::add_cors(ex);
-    ex.add_header("Cache-Control", kSegmentCache);
+    ex.add_header("Cache-Control", cache);
     ex.respond_fd(200, "video/mp2t", seg.fd, 0, size, std::make_shared<GRef<GBytes>>(seg.data));
   } else {
-    http::respond_bytes(ex, 200, "video/mp2t", seg.data.get(), kSegmentCache);
+    http::respond_bytes(ex, 200, "video/mp2t", seg.data.get(), cache);
   }
   gint64 position =
       GST_CLOCK_TIME_IS_VALID(seg.start) ? static_cast<gint64>(seg.start / GST_MSECOND) : -1;
@@ -162,7 +167,7 @@ void serve_stream(HttpServerState &state, const http::Exchange &ex, const HttpRo
       http::respond(*ex, 404, "text/plain", "no such segment\n");
       return;
     }
-    respond_segment(state, *ex, route.stream, *seg);
+    respond_segment(state, *ex, route.stream, *seg, stream->live());
     return;
   }
 

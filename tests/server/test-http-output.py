@@ -12,6 +12,7 @@ duration, 415/404 answers, the info handler (manual 4.3) and that viewers show u
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -256,7 +257,8 @@ def test_hls_probe(binary):
     seg_path = "/hls/vid/" + variant.rsplit("/", 1)[0] + "/" + segment
     status, headers, data = f.get(seg_path)
     assert status == 200 and headers["content-type"] == "video/mp2t", (status, headers)
-    assert "immutable" in headers["cache-control"], headers
+    # VoD segments are numbered from 0 on every run and their file may change: not forever.
+    assert headers["cache-control"] == "public, max-age=3600", headers
     assert data[:1] == b"\x47" and len(data) % 188 == 0, len(data)
     codecs, _ = probe(f.base + "/hls/vid/index.m3u8")
     assert codecs == ["aac", "h264"], codecs
@@ -428,6 +430,35 @@ def test_live_session(binary):
     h.poll("the HTTPTS session to end", lambda: not ts_client())
 
 
+def live_media_playlist(f):
+    """(media sequence, segment paths) of the cam stream's first media playlist."""
+    status, _, master = f.get("/hls/cam/index.m3u8")
+    assert status == 200, (status, master)
+    variant = [l for l in master.decode().splitlines() if l and not l.startswith("#")][0]
+    status, _, media = f.get("/hls/cam/" + variant)
+    assert status == 200, (status, media)
+    media = media.decode()
+    sequence = int(re.search(r"#EXT-X-MEDIA-SEQUENCE:(\d+)", media).group(1))
+    base = "/hls/cam/" + variant.rsplit("/", 1)[0] + "/"
+    return sequence, [base + l for l in media.splitlines() if l and not l.startswith("#")]
+
+
+def test_live_segment_urls_unique(binary):
+    # Live segments are cached as immutable, so a stream that stops and starts again must not
+    # reuse their URLs: its media sequence carries on above the previous run's.
+    f = fixture(binary)
+    sequence, segments = live_media_playlist(f)
+    status, headers, _ = f.get(segments[-1])
+    assert status == 200 and "immutable" in headers["cache-control"], (status, headers)
+    last = sequence + len(segments) - 1
+    f.daemon.call({"deletestream": "cam"})
+    h.poll("cam to stop", lambda: f.get("/json_cam.js")[0] == 404)
+    f.daemon.call({"addstream": {"cam": {"source": LIVE_SOURCE}}})
+    again, new_segments = live_media_playlist(f)
+    assert again > last, (again, last)
+    assert not set(new_segments) & set(segments), (segments, new_segments)
+
+
 GROUPS = {
     "info": [("json_ answer (manual 4.3.1)", test_info_json),
              ("info_ answer (manual 4.3.2)", test_info_js),
@@ -445,7 +476,8 @@ GROUPS = {
     "live": [("json_ of a live stream", test_live_info),
              ("live FLV/TS/MP4/MKV through the fanout: ffprobe h264+aac", test_live_progressive),
              ("live HLS: ffprobe h264+aac", test_live_hls),
-             ("live viewer is a session until it leaves", test_live_session)],
+             ("live viewer is a session until it leaves", test_live_session),
+             ("a restarted live stream never reuses segment URLs", test_live_segment_urls_unique)],
 }
 
 
