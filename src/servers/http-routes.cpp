@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "protocols/stream-name.h"
+#include "protocols/text-fields.h"
 
 namespace estuary {
 
@@ -52,17 +53,6 @@ bool valid_rendition(const std::string &r) {
   return parse_rendition(r, &v, &a);
 }
 
-bool parse_sequence(const std::string &digits, uint64_t *out) {
-  if (digits.empty() || digits.size() > 19) return false;
-  uint64_t v = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  *out = v;
-  return true;
-}
-
 bool valid_track_value(const char *v) {
   if (!v) return true;
   if (strlen(v) > 64) return false;
@@ -83,7 +73,7 @@ HttpRoute route_hls(const std::vector<std::string> &parts) {
     if (parts[4] == "index.m3u8") {
       r.kind = HttpRoute::Kind::kHlsMedia;
     } else if (ends_with(parts[4], ".ts") &&
-               parse_sequence(parts[4].substr(0, parts[4].size() - 3), &r.sequence)) {
+               parse_decimal(parts[4].substr(0, parts[4].size() - 3), &r.sequence)) {
       r.kind = HttpRoute::Kind::kHlsSegment;
     }
   }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "protocols/text-fields.h"
+
 namespace estuary::http {
 
 namespace {
@@ -25,12 +27,6 @@ bool is_field_value(std::string_view s) {
   for (unsigned char c : s)
     if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
   return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -59,18 +55,6 @@ bool next_line(std::string_view &rest, std::string_view *line) {
   return true;
 }
 
-// Strict decimal, no sign, at most 19 digits (fits guint64 without overflow).
-bool parse_length(std::string_view s, guint64 *out) {
-  if (s.empty() || s.size() > 19) return false;
-  guint64 v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<guint64>(c - '0');
-  }
-  *out = v;
-  return true;
-}
-
 }  // namespace
 
 const std::string *RequestHead::header(std::string_view name) const {
@@ -82,7 +66,7 @@ const std::string *RequestHead::header(std::string_view name) const {
 bool header_has_token(std::string_view value, std::string_view token) {
   while (!value.empty()) {
     gsize comma = value.find(',');
-    std::string_view item = trim(value.substr(0, comma));
+    std::string_view item = trim_ows(value.substr(0, comma));
     if (iequals(item, token)) return true;
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
@@ -217,11 +201,11 @@ ParseResult parse_request_head(std::string_view data, const HeadLimits &limits, 
     std::string_view name = line.substr(0, colon);
     // No blank between the name and the colon (RFC 9112 5.1: request smuggling).
     if (!is_token(name)) return fail(400, "malformed header name");
-    std::string_view value = trim(line.substr(colon + 1));
+    std::string_view value = trim_ows(line.substr(colon + 1));
     if (!is_field_value(value)) return fail(400, "control character in a header value");
     if (iequals(name, "Content-Length")) {
       guint64 length;
-      if (!parse_length(value, &length)) return fail(400, "malformed Content-Length");
+      if (!parse_decimal(value, &length)) return fail(400, "malformed Content-Length");
       if (head.content_length && *head.content_length != length)
         return fail(400, "conflicting Content-Length headers");
       head.content_length = length;
