@@ -1,8 +1,6 @@
 #include "servers/http-output.h"
 
-#include <condition_variable>
 #include <exception>
-#include <mutex>
 
 #include "estuary-config.h"
 #include "servers/http-exchange.h"
@@ -103,36 +101,36 @@ void on_request(HttpServerState &state, const http::Exchange &ex) {
   }
 }
 
-}  // namespace
+// An Http1Server on a ServerThread; the state is touched only on that thread once it runs.
+class HttpOutput : public Listener {
+ public:
+  HttpOutput(StreamDirectory &streams, std::shared_ptr<OutputCatalog> catalog,
+             const HttpSettings &settings)
+      : state_(std::make_shared<HttpServerState>(streams, std::move(catalog), settings)) {
+    state_->context = GRef<GMainContext>::ref(thread_.context());
+  }
+  bool start(GError **error) {
+    std::shared_ptr<HttpServerState> state = state_;
+    return thread_.start(
+               "estuary-http", [state](ServerThread &t) { serve(t, *state); }, error) != 0;
+  }
+  bool running() const override { return thread_.running(); }
 
-struct HttpOutput::Thread {
-  std::shared_ptr<HttpServerState> state;
-  GRef<GMainContext> context;
-  GRef<GMainLoop> loop;
-  GThread *thread = nullptr;
+ private:
+  static void serve(ServerThread &thread, HttpServerState &state);
 
-  std::mutex lock;  // guards the three start-up results below
-  std::condition_variable cond;
-  bool started = false;
-  GError *error = nullptr;  // transfer: to make_http_listener
-  guint port = 0;
-
-  std::atomic<bool> running{false};
-
-  static gpointer run(gpointer data);
-  bool listen(Http1Server &server, GError **error);
-  void report_start(GError *err, guint bound);
+  std::shared_ptr<HttpServerState> state_;
+  ServerThread thread_;  // last: stopped and joined first
 };
 
-bool HttpOutput::Thread::listen(Http1Server &server, GError **error) {
-  const HttpSettings &s = state->settings;
+bool listen(Http1Server &server, GMainContext *context, const HttpSettings &s, GError **error) {
   if (s.interface.empty() || s.interface == "0.0.0.0" || s.interface == "::") {
     GRef<GInetAddress> v4 = GRef<GInetAddress>::adopt(g_inet_address_new_any(G_SOCKET_FAMILY_IPV4));
-    if (!server.listen(context.get(), v4.get(), s.port, error)) return false;
+    if (!server.listen(context, v4.get(), s.port, error)) return false;
     // IPv6 on the same port when the host has it; a host without IPv6 still serves IPv4.
     GRef<GInetAddress> v6 = GRef<GInetAddress>::adopt(g_inet_address_new_any(G_SOCKET_FAMILY_IPV6));
     GError *v6_error = nullptr;
-    if (!server.listen(context.get(), v6.get(), server.port(), &v6_error)) {
+    if (!server.listen(context, v6.get(), server.port(), &v6_error)) {
       GST_CAT_INFO(estuary_http_debug, "no IPv6 listener: %s", v6_error->message);
       g_error_free(v6_error);
     }
@@ -145,21 +143,12 @@ bool HttpOutput::Thread::listen(Http1Server &server, GError **error) {
                 s.interface.c_str());
     return false;
   }
-  return server.listen(context.get(), addr.get(), s.port, error);
+  return server.listen(context, addr.get(), s.port, error);
 }
 
-void HttpOutput::Thread::report_start(GError *err, guint bound) {
-  std::lock_guard<std::mutex> guard(lock);
-  started = true;
-  error = err;
-  port = bound;
-  cond.notify_all();
-}
-
-gpointer HttpOutput::Thread::run(gpointer data) {
-  auto *t = static_cast<Thread *>(data);
-  g_main_context_push_thread_default(t->context.get());
-  HttpServerState *st = t->state.get();
+// The server thread's body.
+void HttpOutput::serve(ServerThread &thread, HttpServerState &state) {
+  HttpServerState *st = &state;
   // Media requests carry no body; playlists and segments are answered within the send timeout.
   Http1Limits limits;
   auto server = std::make_unique<Http1Server>(
@@ -169,48 +158,33 @@ gpointer HttpOutput::Thread::run(gpointer data) {
         http::respond(ex, status, "text/plain", reason + "\n");
       });
   GError *err = nullptr;
-  if (!t->listen(*server, &err)) {
-    g_prefix_error(&err, "HTTP output on %s:%u: ", t->state->settings.interface.c_str(),
-                   t->state->settings.port);
+  if (!listen(*server, thread.context(), state.settings, &err)) {
+    g_prefix_error(&err, "HTTP output on %s:%u: ", state.settings.interface.c_str(),
+                   state.settings.port);
     server.reset();
-    g_main_context_pop_thread_default(t->context.get());
-    t->report_start(err, 0);
-    return nullptr;
+    thread.fail(err);
+    return;
   }
   guint bound = server->port();
-  t->state->hls_sessions = std::make_unique<HlsSessions>(*t->state);
-  t->running = true;
+  state.hls_sessions = std::make_unique<HlsSessions>(state);
   GST_CAT_INFO(estuary_http_debug, "HTTP output listening on %s port %u",
-               t->state->settings.interface.c_str(), bound);
-  t->report_start(nullptr, bound);
+               state.settings.interface.c_str(), bound);
 
-  g_main_loop_run(t->loop.get());
+  thread.serve(bound);
 
   // Shutdown, still on this thread: viewers leave their fanouts and sessions close before the
   // connections go.
-  t->running = false;
-  t->state->stopping = true;
-  for (const auto &viewer : t->state->viewers) viewer->stop();
-  t->state->hls_sessions.reset();
+  state.stopping = true;
+  for (const auto &viewer : state.viewers) viewer->stop();
+  state.hls_sessions.reset();
   server.reset();
   // Let pending callbacks (VoD downloads' session ends, viewers' removals) run.
-  for (int i = 0; i < 100 && g_main_context_iteration(t->context.get(), FALSE); i++) {
-  }
-  t->state->viewers.clear();
-  g_main_context_pop_thread_default(t->context.get());
+  thread.drain();
+  state.viewers.clear();
   GST_CAT_INFO(estuary_http_debug, "HTTP output stopped");
-  return nullptr;
 }
 
-HttpOutput::HttpOutput() = default;
-
-HttpOutput::~HttpOutput() {
-  if (!thread_ || !thread_->thread) return;
-  stop_server_thread(thread_->context.get(), thread_->loop.get(), thread_->thread);
-  thread_->thread = nullptr;
-}
-
-bool HttpOutput::running() const { return thread_ && thread_->running.load(); }
+}  // namespace
 
 std::unique_ptr<Listener> make_http_listener(StreamDirectory &streams,
                                              std::shared_ptr<OutputCatalog> catalog,
@@ -226,27 +200,9 @@ std::unique_ptr<Listener> make_http_listener(StreamDirectory &streams,
   s.pubaddr = string_setting(settings, "pubaddr", "");
   if (!catalog) catalog = std::make_shared<OutputCatalog>(nullptr);
 
-  auto t = std::make_unique<HttpOutput::Thread>();
-  t->state = std::make_shared<HttpServerState>(streams, std::move(catalog), s);
-  t->context = GRef<GMainContext>::adopt(g_main_context_new());
-  t->state->context = t->context;
-  t->loop = GRef<GMainLoop>::adopt(g_main_loop_new(t->context.get(), FALSE));
-  t->thread = g_thread_new("estuary-http", HttpOutput::Thread::run, t.get());
-  {
-    std::unique_lock<std::mutex> guard(t->lock);
-    t->cond.wait(guard, [&] { return t->started; });
-  }
-  if (t->error) {
-    g_thread_join(t->thread);
-    t->thread = nullptr;
-    g_propagate_error(error, t->error);
-    t->error = nullptr;
-    return nullptr;
-  }
-  auto out = std::make_unique<HttpOutput>();
-  out->bound_port_ = t->port;
-  out->thread_ = std::move(t);
-  return out;
+  auto output = std::make_unique<HttpOutput>(streams, std::move(catalog), s);
+  if (!output->start(error)) return nullptr;
+  return output;
 }
 
 }  // namespace estuary

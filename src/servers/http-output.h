@@ -24,30 +24,6 @@
 
 namespace estuary {
 
-struct HttpServerState;
-
-class HttpOutput : public Listener {
- public:
-  // Use make_http_listener().
-  HttpOutput();
-  ~HttpOutput() override;  // stops the server thread; viewers are disconnected
-  HttpOutput(const HttpOutput &) = delete;
-  HttpOutput &operator=(const HttpOutput &) = delete;
-
-  bool running() const override;
-  // The port actually bound (useful with port 0).
-  guint port() const { return bound_port_; }
-
-  struct Thread;
-
- private:
-  friend std::unique_ptr<Listener> make_http_listener(StreamDirectory &,
-                                                      std::shared_ptr<OutputCatalog>, JsonObject *,
-                                                      GError **);
-  std::unique_ptr<Thread> thread_;
-  guint bound_port_ = 0;
-};
-
 // Starts an HTTP output from a protocol entry's `settings` (transfer none): `port` (default
 // 8080; 0 picks a free one), `interface` (default 0.0.0.0 = every address, IPv4 and IPv6),
 // `pubaddr` (public base URL used in the info handler's absolute URLs; default: the request's

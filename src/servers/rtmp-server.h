@@ -23,26 +23,6 @@
 
 namespace estuary {
 
-class RtmpServer : public Listener {
- public:
-  // Use make_rtmp_listener().
-  RtmpServer();
-  ~RtmpServer() override;  // stops the server thread; every client is disconnected
-  RtmpServer(const RtmpServer &) = delete;
-  RtmpServer &operator=(const RtmpServer &) = delete;
-
-  bool running() const override;
-  // The port actually bound (useful with port 0).
-  guint port() const { return bound_port_; }
-
-  struct Thread;
-
- private:
-  friend std::unique_ptr<Listener> make_rtmp_listener(StreamDirectory &, JsonObject *, GError **);
-  std::unique_ptr<Thread> thread_;
-  guint bound_port_ = 0;
-};
-
 // Starts an RTMP server from a protocol entry's `settings` (transfer none): `port` (default 1935;
 // 0 picks a free one), `interface` (default 0.0.0.0 = every address, IPv4 and IPv6). `streams`
 // must outlive the listener. Control thread. nullptr with `error` set when the address cannot

@@ -3,9 +3,8 @@
 
 #include <gst/rtsp-server/rtsp-server.h>
 
-#include <atomic>
-#include <condition_variable>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -111,50 +110,46 @@ GstRTSPFilterResult remove_session(GstRTSPSessionPool *, GstRTSPSession *, gpoin
   return GST_RTSP_FILTER_REMOVE;
 }
 
-}  // namespace
-
-struct RtspServer::Thread {
-  std::shared_ptr<RtspServerState> state;
-  std::string interface;
-  guint requested_port = 0;
-  GRef<GMainContext> context;
-  GRef<GMainLoop> loop;
-  GThread *thread = nullptr;
-
-  std::mutex lock;  // guards the three start-up results below
-  std::condition_variable cond;
-  bool started = false;
-  GError *error = nullptr;  // transfer: to make_rtsp_listener
-  guint port = 0;
-
-  std::atomic<bool> running{false};
-
-  static gpointer run(gpointer data);
-  void report_start(GError *err, guint bound) {
-    std::lock_guard<std::mutex> guard(lock);
-    started = true;
-    error = err;
-    port = bound;
-    cond.notify_all();
+// A GstRTSPServer on a ServerThread.
+class RtspServer : public Listener {
+ public:
+  explicit RtspServer(StreamDirectory &streams)
+      : state_(std::make_shared<RtspServerState>(streams)) {}
+  bool start(JsonObject *settings, GError **error) {
+    std::shared_ptr<RtspServerState> state = state_;
+    std::string interface = interface_setting(settings);
+    guint port = port_setting(settings, 5554);
+    return thread_.start(
+               "estuary-rtsp",
+               [state, interface, port](ServerThread &t) { serve(t, state, interface, port); },
+               error) != 0;
   }
+  bool running() const override { return thread_.running(); }
+
+ private:
+  static void serve(ServerThread &thread, const std::shared_ptr<RtspServerState> &state,
+                    const std::string &interface, guint port);
+
+  std::shared_ptr<RtspServerState> state_;
+  ServerThread thread_;  // last: stopped and joined first
 };
 
-gpointer RtspServer::Thread::run(gpointer data) {
-  auto *t = static_cast<Thread *>(data);
-  g_main_context_push_thread_default(t->context.get());
+// The server thread's body.
+void RtspServer::serve(ServerThread &thread, const std::shared_ptr<RtspServerState> &state,
+                       const std::string &interface, guint port) {
   GRef<GstRTSPServer> server = GRef<GstRTSPServer>::adopt(gst_rtsp_server_new());
-  std::string service = std::to_string(t->requested_port);
-  gst_rtsp_server_set_address(server.get(), t->interface.c_str());
+  std::string service = std::to_string(port);
+  gst_rtsp_server_set_address(server.get(), interface.c_str());
   gst_rtsp_server_set_service(server.get(), service.c_str());
   GRef<GstRTSPThreadPool> pool =
       GRef<GstRTSPThreadPool>::adopt(gst_rtsp_server_get_thread_pool(server.get()));
   gst_rtsp_thread_pool_set_max_threads(pool.get(), kClientThreads);
-  t->state->server = server;
+  state->server = server;
 
-  GRef<EstRtspFactory> factory = GRef<EstRtspFactory>::adopt(rtsp_factory_new(t->state));
-  GRef<GstRTSPAuth> auth = GRef<GstRTSPAuth>::adopt(rtsp_admission_new(t->state, factory.get()));
+  GRef<EstRtspFactory> factory = GRef<EstRtspFactory>::adopt(rtsp_factory_new(state));
+  GRef<GstRTSPAuth> auth = GRef<GstRTSPAuth>::adopt(rtsp_admission_new(state, factory.get()));
   gst_rtsp_server_set_auth(server.get(), auth.get());
-  auto *signal_state = new std::shared_ptr<RtspServerState>(t->state);
+  auto *signal_state = new std::shared_ptr<RtspServerState>(state);
   g_signal_connect_data(
       server.get(), "client-connected", G_CALLBACK(on_client_connected), signal_state,
       [](gpointer p, GClosure *) { delete static_cast<std::shared_ptr<RtspServerState> *>(p); },
@@ -164,25 +159,21 @@ gpointer RtspServer::Thread::run(gpointer data) {
   GRef<GSource> source =
       GRef<GSource>::adopt(gst_rtsp_server_create_source(server.get(), nullptr, &err));
   if (!source) {
-    g_prefix_error(&err, "RTSP server on %s:%u: ", t->interface.c_str(), t->requested_port);
-    t->state->server.reset();
+    g_prefix_error(&err, "RTSP server on %s:%u: ", interface.c_str(), port);
+    state->server.reset();
     gst_rtsp_server_set_auth(server.get(), nullptr);
     server.reset();
-    g_main_context_pop_thread_default(t->context.get());
-    t->report_start(err, 0);
-    return nullptr;
+    thread.fail(err);
+    return;
   }
-  g_source_attach(source.get(), t->context.get());
+  g_source_attach(source.get(), thread.context());
   guint bound = static_cast<guint>(gst_rtsp_server_get_bound_port(server.get()));
-  t->running = true;
-  GST_INFO("RTSP server listening on %s port %u", t->interface.c_str(), bound);
-  t->report_start(nullptr, bound);
+  GST_INFO("RTSP server listening on %s port %u", interface.c_str(), bound);
 
-  g_main_loop_run(t->loop.get());
+  thread.serve(bound);
 
   // Shutdown, still on this thread: no new connections, every client and session goes (their
   // medias stop, publishers' feeds end), then the references that tie the parts together.
-  t->running = false;
   g_source_destroy(source.get());
   gst_rtsp_server_client_filter(server.get(), remove_client, nullptr);
   GRef<GstRTSPSessionPool> sessions =
@@ -192,57 +183,26 @@ gpointer RtspServer::Thread::run(gpointer data) {
       GRef<GstRTSPMountPoints>::adopt(gst_rtsp_server_get_mount_points(server.get()));
   std::set<std::string> mounted;
   {
-    std::lock_guard<std::mutex> guard(t->state->lock);
-    mounted.swap(t->state->mounted);
+    std::lock_guard<std::mutex> guard(state->lock);
+    mounted.swap(state->mounted);
   }
   for (const std::string &path : mounted)
     gst_rtsp_mount_points_remove_factory(mounts.get(), path.c_str());
   gst_rtsp_server_set_auth(server.get(), nullptr);
-  t->state->server.reset();
-  for (int i = 0; i < 100 && g_main_context_iteration(t->context.get(), FALSE); i++) {
-  }
+  state->server.reset();
+  thread.drain();
   server.reset();
-  g_main_context_pop_thread_default(t->context.get());
   GST_INFO("RTSP server stopped");
-  return nullptr;
 }
 
-RtspServer::RtspServer() = default;
-
-RtspServer::~RtspServer() {
-  if (!thread_ || !thread_->thread) return;
-  stop_server_thread(thread_->context.get(), thread_->loop.get(), thread_->thread);
-  thread_->thread = nullptr;
-}
-
-bool RtspServer::running() const { return thread_ && thread_->running.load(); }
-
-guint RtspServer::port() const { return thread_ ? thread_->port : 0; }
+}  // namespace
 
 std::unique_ptr<Listener> make_rtsp_listener(StreamDirectory &streams, JsonObject *settings,
                                              GError **error) {
   rtsp_debug_init();
-  auto t = std::make_unique<RtspServer::Thread>();
-  t->state = std::make_shared<RtspServerState>(streams);
-  t->interface = interface_setting(settings);
-  t->requested_port = port_setting(settings, 5554);
-  t->context = GRef<GMainContext>::adopt(g_main_context_new());
-  t->loop = GRef<GMainLoop>::adopt(g_main_loop_new(t->context.get(), FALSE));
-  t->thread = g_thread_new("estuary-rtsp", RtspServer::Thread::run, t.get());
-  {
-    std::unique_lock<std::mutex> guard(t->lock);
-    t->cond.wait(guard, [&] { return t->started; });
-  }
-  if (t->error) {
-    g_thread_join(t->thread);
-    t->thread = nullptr;
-    g_propagate_error(error, t->error);
-    t->error = nullptr;
-    return nullptr;
-  }
-  auto out = std::make_unique<RtspServer>();
-  out->thread_ = std::move(t);
-  return out;
+  auto server = std::make_unique<RtspServer>(streams);
+  if (!server->start(settings, error)) return nullptr;
+  return server;
 }
 
 }  // namespace estuary

@@ -24,24 +24,6 @@
 
 namespace estuary {
 
-class RtspServer : public Listener {
- public:
-  RtspServer();
-  ~RtspServer() override;  // stops the server thread; every client is disconnected
-  RtspServer(const RtspServer &) = delete;
-  RtspServer &operator=(const RtspServer &) = delete;
-
-  bool running() const override;
-  // The port actually bound (useful with port 0).
-  guint port() const;
-
-  struct Thread;
-
- private:
-  friend std::unique_ptr<Listener> make_rtsp_listener(StreamDirectory &, JsonObject *, GError **);
-  std::unique_ptr<Thread> thread_;
-};
-
 // Starts an RTSP server from a protocol entry's `settings` (transfer none): `port` (default 5554;
 // 0 picks a free one), `interface` (default 0.0.0.0). `streams` must outlive the listener.
 // Control thread. nullptr with `error` set when the address cannot be bound.
