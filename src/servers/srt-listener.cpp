@@ -6,12 +6,12 @@
 #include <srt/srt.h>
 #include <syslog.h>
 
-#include <list>
-#include <mutex>
 #include <thread>
 
 #include "common/gref.h"
 #include "protocols/srt/streamid.h"
+#include "servers/connection-threads.h"
+#include "servers/listen-address.h"
 #include "servers/srt-connection.h"
 #include "servers/srt-debug.h"
 
@@ -62,7 +62,6 @@ class SrtListener : public Listener {
   static int on_listen(void *self, SRTSOCKET socket, int hs_version, const sockaddr *peer,
                        const char *streamid);
   void accept_loop();
-  void reap(bool all);
 
   StreamDirectory &streams_;
   const std::string passphrase_;
@@ -71,34 +70,17 @@ class SrtListener : public Listener {
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> running_{false};
-
-  struct Connection {
-    std::unique_ptr<SrtConnection> connection;
-    std::thread thread;
-  };
-  std::mutex lock_;  // guards connections_ (accept thread adds and reaps; destructor stops all)
-  std::list<Connection> connections_;
+  ConnectionThreads<SrtConnection> connections_;
 };
 
 bool SrtListener::start(const std::string &interface, gint64 port, GError **error) {
-  if (port < 0 || port > 65535) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "bad port %" G_GINT64_FORMAT, port);
-    return false;
-  }
   if (!passphrase_.empty() && (passphrase_.size() < 10 || passphrase_.size() > 79)) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                 "the SRT passphrase must be 10 to 79 characters long");
     return false;
   }
-  GRef<GInetAddress> ip = GRef<GInetAddress>::adopt(
-      g_inet_address_new_from_string(interface.empty() ? "0.0.0.0" : interface.c_str()));
-  if (!ip) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "bad interface address '%s'",
-                interface.c_str());
-    return false;
-  }
-  GRef<GSocketAddress> address =
-      GRef<GSocketAddress>::adopt(g_inet_socket_address_new(ip.get(), static_cast<guint16>(port)));
+  GRef<GSocketAddress> address = listen_address(interface, port, error);
+  if (!address) return false;
   sockaddr_storage native{};
   gssize native_len = g_socket_address_get_native_size(address.get());
   if (native_len <= 0 ||
@@ -112,7 +94,7 @@ bool SrtListener::start(const std::string &interface, gint64 port, GError **erro
                 srt_getlasterror_str());
     return false;
   }
-  if (g_inet_address_get_family(ip.get()) == G_SOCKET_FAMILY_IPV6) {
+  if (g_socket_address_get_family(address.get()) == G_SOCKET_FAMILY_IPV6) {
     int v6only = 0;  // "::" takes IPv4 callers too
     srt_setsockflag(socket_, SRTO_IPV6ONLY, &v6only, sizeof(v6only));
   }
@@ -160,7 +142,7 @@ void SrtListener::accept_loop() {
     int n_ready = 1;
     int n = srt_epoll_wait(epoll_, ready, &n_ready, nullptr, nullptr, kAcceptPollMs, nullptr,
                            nullptr, nullptr, nullptr);
-    reap(false);
+    connections_.reap();
     if (n <= 0) continue;
     sockaddr_storage peer{};
     int peer_len = sizeof(peer);
@@ -174,40 +156,15 @@ void SrtListener::accept_loop() {
     }
     auto connection = std::make_unique<SrtConnection>(s, streams_, passphrase_);
     GST_DEBUG("SRT caller %s connected", connection->peer().c_str());
-    std::lock_guard<std::mutex> guard(lock_);
-    connections_.push_back(Connection{std::move(connection), std::thread()});
-    SrtConnection *c = connections_.back().connection.get();
-    connections_.back().thread = std::thread([c] { c->run(); });
+    connections_.add(std::move(connection));
   }
   running_.store(false);
-}
-
-// Joins finished connections (all of them, after stop(), when `all`).
-void SrtListener::reap(bool all) {
-  std::list<Connection> done;
-  {
-    std::lock_guard<std::mutex> guard(lock_);
-    for (auto it = connections_.begin(); it != connections_.end();) {
-      if (all || it->connection->finished()) {
-        done.splice(done.end(), connections_, it++);
-      } else {
-        ++it;
-      }
-    }
-  }
-  for (Connection &c : done) {
-    if (c.thread.joinable()) c.thread.join();
-  }
 }
 
 SrtListener::~SrtListener() {
   stopping_.store(true);
   if (thread_.joinable()) thread_.join();
-  {
-    std::lock_guard<std::mutex> guard(lock_);
-    for (Connection &c : connections_) c.connection->stop();
-  }
-  reap(true);
+  connections_.stop_all();
   if (epoll_ >= 0) srt_epoll_release(epoll_);
   if (socket_ != SRT_INVALID_SOCK) srt_close(socket_);
   GST_INFO("SRT listener stopped");

@@ -3,11 +3,11 @@
 
 #include <gio/gio.h>
 
-#include <list>
-#include <mutex>
 #include <thread>
 
 #include "common/gref.h"
+#include "servers/connection-threads.h"
+#include "servers/listen-address.h"
 #include "servers/ts-session.h"
 
 GST_DEBUG_CATEGORY_STATIC(estuary_ts_debug);
@@ -112,7 +112,6 @@ class TsListener : public Listener {
 
  private:
   void accept_loop();
-  void reap(bool all);
 
   StreamDirectory &streams_;
   const std::string stream_;
@@ -120,30 +119,13 @@ class TsListener : public Listener {
   GRef<GSocket> socket_;
   std::thread thread_;
   std::atomic<bool> running_{false};
-
-  struct Connection {
-    std::unique_ptr<TcpConnection> connection;
-    std::thread thread;
-  };
-  std::mutex lock_;  // guards connections_
-  std::list<Connection> connections_;
+  ConnectionThreads<TcpConnection> connections_;
 };
 
 bool TsListener::start(const std::string &interface, gint64 port, GError **error) {
-  if (port < 0 || port > 65535) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "bad port %" G_GINT64_FORMAT, port);
-    return false;
-  }
-  GRef<GInetAddress> ip = GRef<GInetAddress>::adopt(
-      g_inet_address_new_from_string(interface.empty() ? "0.0.0.0" : interface.c_str()));
-  if (!ip) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "bad interface address '%s'",
-                interface.c_str());
-    return false;
-  }
-  GRef<GSocketAddress> address =
-      GRef<GSocketAddress>::adopt(g_inet_socket_address_new(ip.get(), static_cast<guint16>(port)));
-  socket_ = GRef<GSocket>::adopt(g_socket_new(g_inet_address_get_family(ip.get()),
+  GRef<GSocketAddress> address = listen_address(interface, port, error);
+  if (!address) return false;
+  socket_ = GRef<GSocket>::adopt(g_socket_new(g_socket_address_get_family(address.get()),
                                               G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error));
   if (!socket_) return false;
   if (!g_socket_bind(socket_.get(), address.get(), TRUE, error) ||
@@ -163,7 +145,7 @@ void TsListener::accept_loop() {
     GError *error = nullptr;
     GRef<GSocket> client =
         GRef<GSocket>::adopt(g_socket_accept(socket_.get(), cancel_.get(), &error));
-    reap(false);
+    connections_.reap();
     if (!client) {
       bool cancelled = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
       if (!cancelled) GST_WARNING("TS accept failed: %s", error ? error->message : "?");
@@ -176,39 +158,15 @@ void TsListener::accept_loop() {
       GST_INFO("TS client %s refused: no streamname configured", connection->peer().c_str());
       continue;
     }
-    std::lock_guard<std::mutex> guard(lock_);
-    connections_.push_back(Connection{std::move(connection), std::thread()});
-    TcpConnection *c = connections_.back().connection.get();
-    connections_.back().thread = std::thread([c] { c->run(); });
+    connections_.add(std::move(connection));
   }
   running_.store(false);
-}
-
-void TsListener::reap(bool all) {
-  std::list<Connection> done;
-  {
-    std::lock_guard<std::mutex> guard(lock_);
-    for (auto it = connections_.begin(); it != connections_.end();) {
-      if (all || it->connection->finished()) {
-        done.splice(done.end(), connections_, it++);
-      } else {
-        ++it;
-      }
-    }
-  }
-  for (Connection &c : done) {
-    if (c.thread.joinable()) c.thread.join();
-  }
 }
 
 TsListener::~TsListener() {
   g_cancellable_cancel(cancel_.get());
   if (thread_.joinable()) thread_.join();
-  {
-    std::lock_guard<std::mutex> guard(lock_);
-    for (Connection &c : connections_) c.connection->shutdown();
-  }
-  reap(true);
+  connections_.stop_all();
   if (socket_) g_socket_close(socket_.get(), nullptr);
   GST_INFO("TS over TCP listener stopped");
 }
