@@ -10,6 +10,7 @@
 #include "pipelines/fanout.h"
 #include "pipelines/output-framing.h"
 #include "pipelines/output-subtitles.h"
+#include "pipelines/output-flv-direct.h"
 #include "pipelines/output-ts-direct.h"
 
 GST_DEBUG_CATEGORY_STATIC(branch_debug);
@@ -162,10 +163,10 @@ struct FormatBranch::Impl {
   GMutex text_lock;  // guards cue_index and serialises subtitle cues
   uint64_t cue_index = 0;
 
-  // TS without a muxer pipeline (see output-ts-direct.h): set by start() when every track
-  // qualifies, then `pipeline` is gone and push() muxes on the caller's thread.
+  // TS or FLV without a muxer pipeline (see output-direct-mux.h): set by start() when every
+  // track qualifies, then `pipeline` is gone and push() muxes on the caller's thread.
   GMutex direct_lock;  // guards `direct` and serialises its output to the sink
-  std::unique_ptr<TsDirectMux> direct;
+  std::unique_ptr<DirectMux> direct;
 
   Impl() {
     g_mutex_init(&text_lock);
@@ -398,7 +399,8 @@ bool FormatBranch::start(GError **error) {
     }
     return true;
   }
-  if (b.format == OutputFormat::kTS && start_direct()) return true;
+  if ((b.format == OutputFormat::kTS || b.format == OutputFormat::kFLV) && start_direct())
+    return true;
   b.framing = std::make_unique<OutputFraming>(
       b.format, b.has_video,
       [&b](const std::vector<GstBuffer *> &h) {
@@ -427,7 +429,9 @@ bool FormatBranch::start_direct() {
   Impl &b = *impl_;
   std::vector<std::pair<uint32_t, GstCaps *>> tracks;
   for (auto &t : b.tracks) tracks.emplace_back(t.id, t.caps.get());
-  std::unique_ptr<TsDirectMux> direct = TsDirectMux::create(tracks);
+  std::unique_ptr<DirectMux> direct;
+  if (b.format == OutputFormat::kTS) direct = TsDirectMux::create(tracks);
+  else if (b.format == OutputFormat::kFLV) direct = FlvDirectMux::create(tracks);
   if (!direct) return false;
   // The muxer pipeline built by add_track() never ran; drop it.
   b.pipeline.reset();
@@ -438,8 +442,8 @@ bool FormatBranch::start_direct() {
   MutexLock l(&b.direct_lock);
   b.direct = std::move(direct);
   if (b.sink.on_headers) b.sink.on_headers({headers.get()});
-  GST_INFO("%s: TS branch started with %zu tracks, muxed in place", b.stream.c_str(),
-           b.tracks.size());
+  GST_INFO("%s: %s branch started with %zu tracks, muxed in place", b.stream.c_str(),
+           format_name(b.format), b.tracks.size());
   return true;
 }
 
@@ -448,12 +452,13 @@ bool FormatBranch::push(uint32_t track_id, GstBuffer *buf) {
   Impl &b = *impl_;
   Impl::Track *t = b.started ? b.find(track_id) : nullptr;
   if (!t) return false;
-  if (b.format == OutputFormat::kTS && !b.pipeline) {
+  if ((b.format == OutputFormat::kTS || b.format == OutputFormat::kFLV) && !b.pipeline) {
     MutexLock l(&b.direct_lock);
     if (!b.direct) return false;  // stopped
     GRef<GstBuffer> out = GRef<GstBuffer>::adopt(b.direct->mux(track_id, owned.get()));
     if (!out) {
-      GST_DEBUG("%s: TS: unit of track %u not muxed", b.stream.c_str(), track_id);
+      GST_DEBUG("%s: %s: unit of track %u not muxed", b.stream.c_str(), format_name(b.format),
+                track_id);
       return true;  // one bad unit does not end the output
     }
     if (b.sink.on_buffer) b.sink.on_buffer(out.get());
@@ -474,7 +479,8 @@ void FormatBranch::end_track(uint32_t track_id) {
 
 void FormatBranch::end() {
   Impl &b = *impl_;
-  if (b.format == OutputFormat::kTS && b.started && !b.pipeline) {
+  if ((b.format == OutputFormat::kTS || b.format == OutputFormat::kFLV) && b.started &&
+      !b.pipeline) {
     MutexLock l(&b.direct_lock);
     if (b.direct && b.sink.on_eos) b.sink.on_eos();
     return;

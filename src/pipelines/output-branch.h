@@ -6,8 +6,8 @@
 // branch runs its own non-live pipeline: the muxer waits for every track, so the feeder must
 // interleave tracks by time (estbuffer does) and call end_track() for a track that stops.
 // Subtitle-only formats (WebVTT, SRT) need no pipeline and are formatted directly, and neither
-// does TS when every track is H.264 (AVC) or AAC: TsDirectMux muxes it on the pusher's thread,
-// so Sink callbacks then run there.
+// do TS and FLV when every track is H.264 (AVC) or AAC: TsDirectMux / FlvDirectMux mux them on
+// the pusher's thread (output-direct-mux.h), so Sink callbacks then run there.
 //
 // Usage:
 //   GError *err = nullptr;

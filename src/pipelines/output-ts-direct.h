@@ -17,11 +17,12 @@
 #include <utility>
 #include <vector>
 
+#include "pipelines/output-direct-mux.h"
 #include "protocols/mpegts/ts-writer.h"
 
 namespace estuary {
 
-class TsDirectMux {
+class TsDirectMux : public DirectMux {
  public:
   // `tracks`: (track id, caps) in the order the branch added them; caps transfer none. Null when
   // a track is not H.264 stream-format=avc with its avcC, or AAC (raw with codec_data, or ADTS).
@@ -29,12 +30,12 @@ class TsDirectMux {
       const std::vector<std::pair<uint32_t, GstCaps *>> &tracks);
 
   // PAT+PMT, for viewers and segments that start between keyframes. Transfer full.
-  GstBuffer *headers();
+  GstBuffer *headers() override;
 
   // The TS packets of one access unit, with the input's timestamps; DELTA_UNIT is cleared where
   // a viewer may start (video keyframes, or every unit without video). Null for an unknown track
   // or a malformed unit. `in` transfer none; result transfer full.
-  GstBuffer *mux(uint32_t track_id, GstBuffer *in);
+  GstBuffer *mux(uint32_t track_id, GstBuffer *in) override;
 
   // Whether the environment asks for mpegtsmux instead.
   static bool disabled();
