@@ -20,7 +20,9 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.error
 import urllib.parse
+import urllib.request
 
 DEADLINE_S = 15.0
 
@@ -42,6 +44,48 @@ def poll(what, check, timeout=DEADLINE_S, interval=0.02):
 
 def md5(text):
     return hashlib.md5(text.encode()).hexdigest()
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    """A port on 127.0.0.1 free a moment ago, for a listener whose port the test must know first."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def have_media_tools():
+    """True when ffmpeg and ffprobe are on PATH (tests that need them skip otherwise)."""
+    return all(shutil.which(t) for t in ("ffmpeg", "ffprobe"))
+
+
+def ffmpeg(*args):
+    """Runs ffmpeg quietly, overwriting outputs; raises when it fails."""
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y"] + list(args),
+                   check=True, timeout=120)
+
+
+def probe_span(target):
+    """(sorted codec names, covered time span in s of the first video stream, else the first)."""
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries",
+         "stream=index,codec_name,codec_type:packet=stream_index,pts_time,dts_time,duration_time",
+         "-of", "json", target], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, (target, out.stderr)
+    info = json.loads(out.stdout)
+    streams = info.get("streams", [])
+    codecs = sorted(s["codec_name"] for s in streams)
+    main = next((s for s in streams if s["codec_type"] == "video"), streams[0] if streams else None)
+    times = []
+    for p in info.get("packets", []):
+        if main is None or p.get("stream_index") != main["index"]:
+            continue
+        t = p.get("pts_time", p.get("dts_time"))
+        if t in (None, "N/A"):
+            continue
+        d = p.get("duration_time", "0")
+        times.append((float(t), float(t) + (float(d) if d not in (None, "N/A") else 0.0)))
+    span = (max(e for _, e in times) - min(s for s, _ in times)) if times else 0.0
+    return codecs, span
 
 
 class Daemon:
@@ -173,6 +217,40 @@ class Daemon:
         status, answer = self.api(command, path)
         assert status == 200, (status, answer)
         return answer
+
+
+class MediaServer:
+    """A daemon with HTTP on a free port, `connectors` beside it, `streams` (a dict for
+    addstream) and a temporary media folder, all removed on exit."""
+
+    def __init__(self, binary, streams, connectors, controller=None, prefix="estuary-media-"):
+        self.media = tempfile.mkdtemp(prefix=prefix)
+        self.daemon = Daemon(binary, config_text=json.dumps(
+            {"config": {"protocols": [], "controller": controller or {}}, "streams": {}}))
+        self.daemon.start()
+        self.http_port = free_port()
+        self.base = "http://127.0.0.1:%d" % self.http_port
+        if streams:
+            self.daemon.call({"addstream": streams})
+        self.daemon.call({"addprotocol": [{"connector": "HTTP", "port": self.http_port}] +
+                          [{"connector": c} for c in connectors]})
+        poll("the HTTP output to listen", lambda: self.get("/crossdomain.xml")[0] == 200)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.daemon.cleanup()
+        shutil.rmtree(self.media, ignore_errors=True)
+
+    def get(self, path, timeout=120):
+        """(status, {lower-case header: value}, body) of a GET of a path or an absolute URL."""
+        url = path if path.startswith("http") else self.base + path
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as resp:
+                return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
 
 
 class RawHttp:

@@ -34,23 +34,6 @@ LIVE_SOURCE = (
 _fixture = None
 
 
-def have_tools():
-    return shutil.which("ffmpeg") and shutil.which("ffprobe")
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def ffmpeg(*args):
-    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y"] + list(args),
-                   check=True, timeout=120)
-
-
 class Fixture:
     """One daemon for the whole group, with three streams and HTTP on a free port."""
 
@@ -60,18 +43,18 @@ class Fixture:
         audio = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=%g" % CLIP_S]
         x264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "25"]
         self.av = os.path.join(self.media, "av.mp4")
-        ffmpeg(*(video + audio + x264 + ["-c:a", "aac", "-ac", "2", "-b:a", "96k", "-shortest",
+        h.ffmpeg(*(video + audio + x264 + ["-c:a", "aac", "-ac", "2", "-b:a", "96k", "-shortest",
                                          self.av]))
         self.vonly = os.path.join(self.media, "vonly.mp4")
-        ffmpeg(*(video + x264 + [self.vonly]))
+        h.ffmpeg(*(video + x264 + [self.vonly]))
         self.mp3 = os.path.join(self.media, "song.mp3")
-        ffmpeg(*(audio + ["-c:a", "libmp3lame", "-b:a", "128k", self.mp3]))
+        h.ffmpeg(*(audio + ["-c:a", "libmp3lame", "-b:a", "128k", self.mp3]))
 
         # An existing configuration without protocols: only what the test enables is served.
         self.daemon = h.Daemon(binary, config_text=json.dumps({"config": {"protocols": []},
                                                                "streams": {}}))
         self.daemon.start()
-        self.http_port = free_port()
+        self.http_port = h.free_port()
         self.daemon.call({
             "addstream": {"vid": {"source": self.av}, "vonly": {"source": self.vonly},
                           "song": {"source": self.mp3}, "cam": {"source": LIVE_SOURCE}},
@@ -108,30 +91,6 @@ def fixture(binary):
     if _fixture is None:
         _fixture = Fixture(binary)
     return _fixture
-
-
-def probe(target):
-    """{codec names}, and the covered time span (seconds) of the first video or audio stream."""
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries",
-         "stream=index,codec_name,codec_type:packet=stream_index,pts_time,dts_time,duration_time",
-         "-of", "json", target], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    info = json.loads(out.stdout)
-    streams = info.get("streams", [])
-    codecs = sorted(s["codec_name"] for s in streams)
-    main = next((s for s in streams if s["codec_type"] == "video"), streams[0] if streams else None)
-    times = []
-    for p in info.get("packets", []):
-        if main is None or p.get("stream_index") != main["index"]:
-            continue
-        t = p.get("pts_time", p.get("dts_time"))
-        if t in (None, "N/A"):
-            continue
-        d = p.get("duration_time", "0")
-        times.append((float(t), float(t) + (float(d) if d not in (None, "N/A") else 0.0)))
-    span = (max(e for _, e in times) - min(s for s, _ in times)) if times else 0.0
-    return codecs, span
 
 
 def probe_codecs(url):
@@ -220,7 +179,7 @@ def test_unknown_and_misc(binary):
 def test_move_listener(binary):
     # Changing the HTTP entry recreates the listener: the old port closes, the new one serves.
     f = fixture(binary)
-    old, new = f.http_port, free_port()
+    old, new = f.http_port, h.free_port()
     f.daemon.call({"updateprotocol": [{"connector": "HTTP", "port": old},
                                       {"connector": "HTTP", "port": new}]})
     f.http_port, f.base = new, "http://127.0.0.1:%d" % new
@@ -260,7 +219,7 @@ def test_hls_probe(binary):
     # VoD segments are numbered from 0 on every run and their file may change: not forever.
     assert headers["cache-control"] == "public, max-age=3600", headers
     assert data[:1] == b"\x47" and len(data) % 188 == 0, len(data)
-    codecs, _ = probe(f.base + "/hls/vid/index.m3u8")
+    codecs, _ = h.probe_span(f.base + "/hls/vid/index.m3u8")
     assert codecs == ["aac", "h264"], codecs
 
 
@@ -312,7 +271,7 @@ def test_hls_decode(binary):
                           f.base + "/hls/vid/index.m3u8", "-f", "null", "-"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stderr.strip() == "", out.stderr
-    codecs, span = probe(f.base + "/hls/vid/index.m3u8")
+    codecs, span = h.probe_span(f.base + "/hls/vid/index.m3u8")
     assert abs(span - CLIP_S) <= 1.0, span
 
 
@@ -342,7 +301,7 @@ def check_progressive(f, path, mime, want_codecs, want_span=CLIP_S):
     headers, target = fetch_to_file(f, path, "out-" + path.strip("/").replace("/", "_"))
     assert headers["content-type"] == mime, (path, headers)
     assert headers.get("access-control-allow-origin") == "*", headers
-    codecs, span = probe(target)
+    codecs, span = h.probe_span(target)
     assert codecs == want_codecs, (path, codecs)
     assert abs(span - want_span) <= 1.0, (path, span)
 
@@ -482,7 +441,7 @@ GROUPS = {
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and not have_tools():
+    if len(sys.argv) == 3 and not h.have_media_tools():
         print("1..0 # SKIP ffmpeg/ffprobe not installed")
         sys.exit(0)
     try:

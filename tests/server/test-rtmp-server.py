@@ -34,18 +34,6 @@ import estuary_harness as h  # noqa: E402
 _fixtures = []
 
 
-def have_tools():
-    return shutil.which("ffmpeg") and shutil.which("ffprobe")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 class Server:
     """A daemon with RTMP and HTTP (HLS, FLV) on free ports and the given streams."""
 
@@ -53,8 +41,8 @@ class Server:
         self.daemon = h.Daemon(binary, config_text=json.dumps({"config": {"protocols": []},
                                                                "streams": {}}))
         self.daemon.start()
-        self.rtmp_port = free_port()
-        self.http_port = free_port()
+        self.rtmp_port = h.free_port()
+        self.http_port = h.free_port()
         self.daemon.call({"addstream": streams})
         self.daemon.call({"addprotocol": [
             {"connector": "RTMP", "port": self.rtmp_port},
@@ -514,7 +502,7 @@ if not shutil.which("gst-launch-1.0"):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and not have_tools():
+    if len(sys.argv) == 3 and not h.have_media_tools():
         print("1..0 # SKIP ffmpeg/ffprobe not installed")
         sys.exit(0)
     try:

@@ -31,18 +31,6 @@ WRONG_PASSPHRASE = "Wr0ngPassphrase"
 _fixture = None
 
 
-def have_tools():
-    return shutil.which("ffmpeg") and shutil.which("ffprobe")
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 class Fixture:
     """One daemon per group, RTSP and HTTP on free ports."""
 
@@ -50,8 +38,8 @@ class Fixture:
         self.daemon = h.Daemon(binary, env={"GST_DEBUG": "estuary-*:4"},
                                config_text=json.dumps({"config": {"protocols": []}, "streams": {}}))
         self.daemon.start()
-        self.http_port = free_port()
-        self.rtsp_port = free_port()
+        self.http_port = h.free_port()
+        self.rtsp_port = h.free_port()
         self.publishers = []
         self.daemon.call({"addstream": {
             "cam": {"source": LIVE_SOURCE},
@@ -296,7 +284,7 @@ def test_pull_hls(binary):
 
 def test_pull_unreachable(binary):
     f = fixture(binary)
-    f.daemon.call({"addstream": {"deadcam": {"source": "rtsp://127.0.0.1:%d/x" % free_port()}}})
+    f.daemon.call({"addstream": {"deadcam": {"source": "rtsp://127.0.0.1:%d/x" % h.free_port()}}})
     rc, _, _ = probe(f.hls("deadcam"), timeout=60)
     assert rc != 0
     wait_codecs(f.hls("pulled"), ["aac", "h264"])
@@ -334,7 +322,7 @@ GROUPS = {
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and not have_tools():
+    if len(sys.argv) == 3 and not h.have_media_tools():
         print("1..0 # SKIP ffmpeg/ffprobe not installed")
         sys.exit(0)
     try:

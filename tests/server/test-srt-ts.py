@@ -36,14 +36,6 @@ import estuary_harness as h  # noqa: E402
 PROBE_TIMEOUT_S = 30
 
 
-def free_port(kind=socket.SOCK_STREAM):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def http_json(port, path):
     with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=10) as r:
         return json.loads(r.read())
@@ -122,7 +114,7 @@ class Server:
         self.daemon = h.Daemon(binary, config_text=json.dumps({"config": {"protocols": []},
                                                                "streams": {}}))
         self.daemon.start()
-        self.http_port = free_port()
+        self.http_port = h.free_port()
         self.daemon.call({"addstream": streams})
         self.daemon.call({"addprotocol": [{"connector": "HTTP", "port": self.http_port},
                                           {"connector": "HLS"}, {"connector": "JSON"},
@@ -165,7 +157,7 @@ def srt_url(port, streamid, extra=""):
 
 
 def test_srt_push_hls_and_play(binary):
-    srt = free_port(socket.SOCK_DGRAM)
+    srt = h.free_port(socket.SOCK_DGRAM)
     server = Server(binary, {"live": {"source": "push://"}},
                     [{"connector": "TSSRT", "port": srt}])
     procs = Procs()
@@ -193,7 +185,7 @@ def test_srt_push_hls_and_play(binary):
 def test_srt_pull_caller(binary):
     """An srt:// source (caller) pulls from an SRT listener: here the server's own SRT play of a
     pushed stream, with the access-control streamid that a URI would cut at '#'."""
-    srt = free_port(socket.SOCK_DGRAM)
+    srt = h.free_port(socket.SOCK_DGRAM)
     server = Server(binary, {"live": {"source": "push://"},
                              "relay": {"source": "srt://127.0.0.1:%d?streamid=#!::r=live,m=request"
                                                  "&latency=200" % srt}},
@@ -216,7 +208,7 @@ def test_srt_pull_caller(binary):
 
 
 def test_srt_two_streams_one_port(binary):
-    srt = free_port(socket.SOCK_DGRAM)
+    srt = h.free_port(socket.SOCK_DGRAM)
     server = Server(binary, {"a": {"source": "push://"}, "b": {"source": "push://"}},
                     [{"connector": "TSSRT", "port": srt}])
     procs = Procs()
@@ -247,7 +239,7 @@ def test_srt_gstreamer_push(binary):
     if not shutil.which("gst-launch-1.0"):
         print("# SKIP gst-launch-1.0 is not installed")
         return
-    srt = free_port(socket.SOCK_DGRAM)
+    srt = h.free_port(socket.SOCK_DGRAM)
     server = Server(binary, {"gst": {"source": "push://"}}, [{"connector": "TSSRT", "port": srt}])
     procs = Procs()
     try:
@@ -273,7 +265,7 @@ def test_srt_gstreamer_push(binary):
 
 
 def test_srt_passphrase(binary):
-    srt = free_port(socket.SOCK_DGRAM)
+    srt = h.free_port(socket.SOCK_DGRAM)
     secret = "estuary-secret-1"
     server = Server(binary, {"sec": {"source": "push://@" + secret}},
                     [{"connector": "TSSRT", "port": srt, "passphrase": secret}])
@@ -300,9 +292,9 @@ def test_srt_passphrase(binary):
 
 
 def test_tsudp_hls_and_ts_over_tcp(binary):
-    udp = free_port(socket.SOCK_DGRAM)
-    tcp_play = free_port()
-    tcp_push = free_port()
+    udp = h.free_port(socket.SOCK_DGRAM)
+    tcp_play = h.free_port()
+    tcp_push = h.free_port()
     server = Server(binary, {"udp": {"source": "tsudp://127.0.0.1:%d" % udp},
                              "tcpin": {"source": "push://127.0.0.1"}},
                     [{"connector": "TS", "port": tcp_play, "streamname": "udp"},
@@ -334,7 +326,7 @@ def test_ts_tcp_slow_publisher(binary):
     clip = os.path.join(folder, "clip.ts")
     subprocess.run(["ffmpeg", "-v", "error"] + av_source("480x270", seconds=4)[1:] +
                    ["-f", "mpegts", clip], check=True, stdin=subprocess.DEVNULL, timeout=60)
-    tcp = free_port()
+    tcp = h.free_port()
     server = Server(binary, {"slow": {"source": "push://"}},
                     [{"connector": "TS", "port": tcp, "streamname": "slow"}])
     try:
@@ -352,7 +344,7 @@ def test_ts_tcp_slow_publisher(binary):
 
 
 def test_hls_pull_of_own_stream(binary):
-    udp = free_port(socket.SOCK_DGRAM)
+    udp = h.free_port(socket.SOCK_DGRAM)
     server = Server(binary, {"origin": {"source": "tsudp://127.0.0.1:%d" % udp}})
     procs = Procs()
     try:

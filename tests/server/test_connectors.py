@@ -11,51 +11,24 @@ error naming it (HLS included); adding or removing the entry opens or closes the
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import estuary_harness as h  # noqa: E402
-from test_input_matrix import free_port, make_clips  # noqa: E402
+from test_input_matrix import make_clips  # noqa: E402
 
 # Every connector the HTTP listener serves (none with a port of its own).
 HTTP_CONNECTORS = ["HLS", "FLV", "HTTPTS", "MP4", "EBML", "MP3", "AAC", "OGG", "WAV", "SubRip",
                    "JSON"]
 
 
-class Server:
+class Server(h.MediaServer):
     def __init__(self, binary, clips, connectors):
-        self.media = tempfile.mkdtemp(prefix="estuary-connectors-")
+        super().__init__(binary, {}, connectors, prefix="estuary-connectors-")
         make_clips(self.media, clips)
-        self.daemon = h.Daemon(binary, config_text=json.dumps(
-            {"config": {"protocols": [], "controller": {}}, "streams": {}}))
-        self.daemon.start()
-        self.http_port = free_port()
-        self.base = "http://127.0.0.1:%d" % self.http_port
         self.daemon.call({"addstream": {
             c.replace(".", ""): {"source": os.path.join(self.media, c)} for c in clips}})
-        self.daemon.call({"addprotocol": [{"connector": "HTTP", "port": self.http_port}] +
-                          [{"connector": c} for c in connectors]})
-        h.poll("the HTTP output to listen", lambda: self.get("/crossdomain.xml")[0] == 200)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.daemon.cleanup()
-        shutil.rmtree(self.media, ignore_errors=True)
-
-    def get(self, path, timeout=120):
-        url = path if path.startswith("http") else self.base + path
-        try:
-            with urllib.request.urlopen(url, timeout=timeout) as resp:
-                return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
-        except urllib.error.HTTPError as e:
-            return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
 
     def sources(self, name):
         status, _, body = self.get("/json_%s.js" % name)
@@ -122,8 +95,7 @@ GROUPS = {
 }
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[2] in GROUPS and not (shutil.which("ffmpeg") and
-                                                             shutil.which("ffprobe")):
+    if len(sys.argv) == 3 and sys.argv[2] in GROUPS and not h.have_media_tools():
         print("1..0 # SKIP ffmpeg/ffprobe not installed")
         sys.exit(0)
     h.main(GROUPS)

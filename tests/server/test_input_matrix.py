@@ -20,7 +20,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -69,18 +68,6 @@ MATRIX = {
 AV_CLIPS = ["clip.mp4", "clip.mov", "clip.mkv", "clip.flv", "clip.ts"]
 
 
-def have_tools():
-    return all(shutil.which(t) for t in ("ffmpeg", "ffprobe"))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def stream_name(clip):
     """clip.mp4 -> mp4clip, vorbis.ogg -> oggvorbis: a valid, distinct stream name per clip."""
     base, ext = clip.rsplit(".", 1)
@@ -101,62 +88,14 @@ def make_clips(folder, names):
             check=True, timeout=300)
 
 
-class Server:
+class Server(h.MediaServer):
     """One daemon with HTTP on a free port, every HTTP connector enabled, and `streams`."""
 
     def __init__(self, binary, streams, controller=None):
-        self.media = tempfile.mkdtemp(prefix="estuary-matrix-")
-        self.daemon = h.Daemon(binary, config_text=json.dumps(
-            {"config": {"protocols": [], "controller": controller or {}}, "streams": {}}))
-        self.daemon.start()
-        self.http_port = free_port()
-        self.base = "http://127.0.0.1:%d" % self.http_port
-        if streams:
-            self.daemon.call({"addstream": streams})
-        self.daemon.call({"addprotocol": [{"connector": "HTTP", "port": self.http_port}] +
-                          [{"connector": c} for c in CONNECTORS]})
-        h.poll("the HTTP output to listen", lambda: self.get("/crossdomain.xml")[0] == 200)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.daemon.cleanup()
-        shutil.rmtree(self.media, ignore_errors=True)
-
-    def get(self, path, timeout=120):
-        try:
-            with urllib.request.urlopen(self.base + path, timeout=timeout) as resp:
-                return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
-        except urllib.error.HTTPError as e:
-            return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+        super().__init__(binary, streams, CONNECTORS, controller, prefix="estuary-matrix-")
 
     def status(self, name):
         return self.daemon.call({"stats_streams": ["status", "reason"]})["stats_streams"].get(name)
-
-
-def probe(target):
-    """(sorted codec names, covered time span in s of the first video stream, else the first)."""
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries",
-         "stream=index,codec_name,codec_type:packet=stream_index,pts_time,dts_time,duration_time",
-         "-of", "json", target], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, (target, out.stderr)
-    info = json.loads(out.stdout)
-    streams = info.get("streams", [])
-    codecs = sorted(s["codec_name"] for s in streams)
-    main = next((s for s in streams if s["codec_type"] == "video"), streams[0] if streams else None)
-    times = []
-    for p in info.get("packets", []):
-        if main is None or p.get("stream_index") != main["index"]:
-            continue
-        t = p.get("pts_time", p.get("dts_time"))
-        if t in (None, "N/A"):
-            continue
-        d = p.get("duration_time", "0")
-        times.append((float(t), float(t) + (float(d) if d not in (None, "N/A") else 0.0)))
-    span = (max(e for _, e in times) - min(s for s, _ in times)) if times else 0.0
-    return codecs, span
 
 
 def check_clip(server, clip):
@@ -184,7 +123,7 @@ def check_clip(server, clip):
         if status != 200:
             failures.append("HLS: %d %r" % (status, body[:200]))
         else:
-            expect("HLS", *probe(server.base + hls), want_hls)
+            expect("HLS", *h.probe_span(server.base + hls), want_hls)
 
     for ext in PROGRESSIVE:
         path = "/%s.%s" % (name, ext)
@@ -206,7 +145,7 @@ def check_clip(server, clip):
                 if cue not in text:
                     failures.append("%s: cue %r missing in %r" % (path, cue, text[:200]))
         try:
-            expect(path, *probe(target), want)
+            expect(path, *h.probe_span(target), want)
         except AssertionError as e:
             failures.append("%s: ffprobe failed: %s" % (path, e))
     assert not failures, "%s (%s):\n  %s" % (clip, name, "\n  ".join(failures))
@@ -304,7 +243,7 @@ def test_folder_source(binary):
         assert info["type"] == "vod", info
         codecs = sorted(t["codec"] for t in info["meta"]["tracks"].values())
         assert codecs == ["AAC", "H264"], codecs
-        codecs, span = probe(server.base + "/hls/files+clip.mp4/index.m3u8")
+        codecs, span = h.probe_span(server.base + "/hls/files+clip.mp4/index.m3u8")
         assert codecs == AV and abs(span - CLIP_S) <= 1.0, (codecs, span)
         # Escapes, percent-encoded so that no client or proxy folds the dots away. Names with a
         # slash are refused before any stream exists; the others reach the folder input, which
@@ -364,7 +303,7 @@ def test_broken_sources(binary):
                 chunk = sock.recv(65536)
                 assert chunk, "the live viewer was cut"
                 got += len(chunk)
-            codecs, span = probe(server.base + "/hls/vid/index.m3u8")
+            codecs, span = h.probe_span(server.base + "/hls/vid/index.m3u8")
             assert codecs == AV and abs(span - CLIP_S) <= 1.0, (codecs, span)
             assert "cam" in server.daemon.call({"active_streams": True})["active_streams"]
         finally:
@@ -384,7 +323,7 @@ GROUPS = {
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[2] in GROUPS and not have_tools():
+    if len(sys.argv) == 3 and sys.argv[2] in GROUPS and not h.have_media_tools():
         print("1..0 # SKIP ffmpeg/ffprobe not installed")
         sys.exit(0)
     h.main(GROUPS)

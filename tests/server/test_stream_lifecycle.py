@@ -18,19 +18,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import estuary_harness as h  # noqa: E402
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def daemon_with_http(binary, streams, controller=None):
     d = h.Daemon(binary, config_text=json.dumps({
         "config": {"protocols": [], "controller": controller or {}}, "streams": {}}))
     d.start()
-    port = free_port()
+    port = h.free_port()
     d.call({"addstream": streams})
     d.call({"addprotocol": [{"connector": "HTTP", "port": port}, {"connector": "FLV"},
                             {"connector": "HLS"}, {"connector": "JSON"}]})
