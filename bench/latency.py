@@ -47,6 +47,10 @@ import urllib.error
 import urllib.request
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, BENCH_DIR)
+sys.dont_write_bytecode = True
+from harness.waiting import Missing, free_port, poll  # noqa: E402
+
 STREAM = "lat"
 KEY_BYTES = 64
 HLS_POLL_S = 0.02
@@ -56,31 +60,6 @@ SOURCE_ARGS = [
     "-map", "0:v", "-map", "1:a",
     "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
     "-g", "60", "-b:v", "2500k", "-c:a", "aac", "-b:a", "128k"]
-
-
-class Missing(Exception):
-    """A figure that could not be taken; the message says why."""
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def poll(what, check, timeout=30.0, interval=0.02):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            value = check()
-            if value:
-                return value
-        except OSError:
-            pass
-        time.sleep(interval)
-    raise Missing("timed out waiting for " + what)
 
 
 def frame_key(coded):

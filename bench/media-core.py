@@ -30,6 +30,7 @@ BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH_DIR)
 sys.dont_write_bytecode = True
 from harness import prepare  # noqa: E402
+from harness.waiting import Missing, free_port, poll  # noqa: E402
 
 MIB = 1024 * 1024
 VOD_CLIP_ARGS = [
@@ -40,31 +41,6 @@ VOD_CLIP_ARGS = [
     "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-movflags", "+faststart"]
 VOD_CLIP_NAME = "vod-720p30-2500k-aac-60s-v1.mp4"
 DVR_S = 50  # the default buffer time: the live stream's RSS is taken once it is full
-
-
-class Missing(Exception):
-    """A figure that could not be taken; the message says why."""
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def poll(what, check, timeout=30.0, interval=0.02):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            value = check()
-            if value:
-                return value
-        except OSError:
-            pass
-        time.sleep(interval)
-    raise Missing("timed out waiting for " + what)
 
 
 def memfd_bytes(pid):
