@@ -310,6 +310,24 @@ class RawHttp:
         self.sock.close()
 
 
+class Shared:
+    """One fixture for a whole test group: made by make(binary) on the first get(), cleaned up
+    by main_with_media_tools() when the group ends."""
+
+    def __init__(self, make):
+        self.make = make
+        self.value = None
+
+    def get(self, binary):
+        if self.value is None:
+            self.value = self.make(binary)
+        return self.value
+
+    def cleanup(self):
+        if self.value is not None:
+            self.value.cleanup()
+
+
 def run_tests(tests):
     """Runs (name, function) pairs, printing TAP. Returns the process exit code."""
     print("1..%d" % len(tests), flush=True)
@@ -333,3 +351,16 @@ def main(tests_by_group):
         sys.exit(2)
     binary = os.path.abspath(sys.argv[1])
     sys.exit(run_tests([(name, lambda fn=fn: fn(binary)) for name, fn in tests_by_group[sys.argv[2]]]))
+
+
+def main_with_media_tools(tests_by_group, shared=()):
+    """main() for groups that need ffmpeg and ffprobe: a TAP skip without them. Every Shared
+    fixture in `shared` is cleaned up afterwards."""
+    if len(sys.argv) == 3 and sys.argv[2] in tests_by_group and not have_media_tools():
+        print("1..0 # SKIP ffmpeg/ffprobe not installed")
+        sys.exit(0)
+    try:
+        main(tests_by_group)
+    finally:
+        for fixture in shared:
+            fixture.cleanup()

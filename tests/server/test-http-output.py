@@ -31,7 +31,6 @@ LIVE_SOURCE = (
     "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=25 ! h264parse ! mux. "
     "audiotestsrc is-live=true ! audioconvert ! voaacenc ! aacparse ! mux. "
     "mpegtsmux name=mux")
-_fixture = None
 
 
 class Fixture:
@@ -86,11 +85,11 @@ class Fixture:
         shutil.rmtree(self.media, ignore_errors=True)
 
 
+_fixture = h.Shared(Fixture)
+
+
 def fixture(binary):
-    global _fixture
-    if _fixture is None:
-        _fixture = Fixture(binary)
-    return _fixture
+    return _fixture.get(binary)
 
 
 def probe_codecs(url):
@@ -441,11 +440,4 @@ GROUPS = {
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and not h.have_media_tools():
-        print("1..0 # SKIP ffmpeg/ffprobe not installed")
-        sys.exit(0)
-    try:
-        h.main(GROUPS)
-    finally:
-        if _fixture is not None:
-            _fixture.cleanup()
+    h.main_with_media_tools(GROUPS, shared=[_fixture])

@@ -28,7 +28,6 @@ LIVE_SOURCE = (
     "mpegtsmux name=mux")
 PASSPHRASE = "secret"
 WRONG_PASSPHRASE = "Wr0ngPassphrase"
-_fixture = None
 
 
 class Fixture:
@@ -100,11 +99,11 @@ class Fixture:
         self.daemon.cleanup()
 
 
+_fixture = h.Shared(Fixture)
+
+
 def fixture(binary):
-    global _fixture
-    if _fixture is None:
-        _fixture = Fixture(binary)
-    return _fixture
+    return _fixture.get(binary)
 
 
 def probe(target, *extra, timeout=60):
@@ -322,11 +321,4 @@ GROUPS = {
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and not h.have_media_tools():
-        print("1..0 # SKIP ffmpeg/ffprobe not installed")
-        sys.exit(0)
-    try:
-        h.main(GROUPS)
-    finally:
-        if _fixture is not None:
-            _fixture.cleanup()
+    h.main_with_media_tools(GROUPS, shared=[_fixture])
