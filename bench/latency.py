@@ -34,7 +34,6 @@ import os
 import re
 import selectors
 import shutil
-import signal
 import socket
 import statistics
 import struct
@@ -49,7 +48,7 @@ import urllib.request
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH_DIR)
 sys.dont_write_bytecode = True
-from harness.waiting import Missing, free_port, poll  # noqa: E402
+from harness.waiting import Missing, free_port, poll, stop_process  # noqa: E402
 
 STREAM = "lat"
 KEY_BYTES = 64
@@ -552,25 +551,9 @@ class Estuary:
             return False
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def stop_proc(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def encode_ms_per_frame():
@@ -651,7 +634,7 @@ def one_run(binary, warmup, window):
     finally:
         stop_event.set()
         if ffmpeg:
-            stop_proc(ffmpeg)
+            stop_process(ffmpeg, timeout=10)
         server.stop()
 
     # T0: -re releases frame p at T0 + p; E(p) - p >= T0 for every frame.

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -30,7 +29,7 @@ BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH_DIR)
 sys.dont_write_bytecode = True
 from harness import prepare  # noqa: E402
-from harness.waiting import Missing, free_port, poll  # noqa: E402
+from harness.waiting import Missing, free_port, poll, stop_process  # noqa: E402
 
 MIB = 1024 * 1024
 VOD_CLIP_ARGS = [
@@ -129,13 +128,7 @@ class Estuary:
         return self.api({"active_streams": True}).get("active_streams") or []
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -175,13 +168,7 @@ class Push:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout=10)
 
 
 def run_reader(reader, server, proto, clients, bitrate, window, at_start=None, at_end=None):

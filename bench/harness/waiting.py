@@ -1,5 +1,6 @@
 """Waiting under a deadline, for the standalone bench scripts (latency.py, media-core.py)."""
 import socket
+import subprocess
 import time
 
 
@@ -27,3 +28,14 @@ def poll(what, check, timeout=30.0, interval=0.02):
             pass
         time.sleep(interval)
     raise Missing("timed out waiting for " + what)
+
+
+def stop_process(proc, timeout=15.0):
+    """SIGTERM to a process this script started (by its Popen), SIGKILL after `timeout` s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
