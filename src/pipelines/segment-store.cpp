@@ -1,6 +1,7 @@
 #include "pipelines/segment-store.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace estuary {
 
@@ -20,7 +21,6 @@ uint64_t SegmentStore::add(GBytes *data, GstClockTime start, uint64_t duration_m
 
 uint64_t SegmentStore::add(MemfdBytes data, GstClockTime start, uint64_t duration_ms) {
   uint64_t seq;
-  std::function<void()> notify;
   {
     MutexLock l(&lock_);
     HlsSegment s;
@@ -41,9 +41,8 @@ uint64_t SegmentStore::add(MemfdBytes data, GstClockTime start, uint64_t duratio
         segments_.pop_front();
       }
     }
-    notify = on_change_;
   }
-  if (notify) notify();
+  notify_listeners();
   return seq;
 }
 
@@ -53,13 +52,11 @@ void SegmentStore::mark_discontinuity() {
 }
 
 void SegmentStore::end() {
-  std::function<void()> notify;
   {
     MutexLock l(&lock_);
     ended_ = true;
-    notify = on_change_;
   }
-  if (notify) notify();
+  notify_listeners();
 }
 
 std::optional<HlsSegment> SegmentStore::get(uint64_t sequence) const {
@@ -121,9 +118,26 @@ bool SegmentStore::ended() const {
   return ended_;
 }
 
-void SegmentStore::set_on_change(std::function<void()> fn) {
+uint64_t SegmentStore::add_listener(std::function<void()> fn) {
   MutexLock l(&lock_);
-  on_change_ = std::move(fn);
+  const uint64_t id = next_listener_++;
+  listeners_[id] = std::make_shared<std::function<void()>>(std::move(fn));
+  return id;
+}
+
+void SegmentStore::remove_listener(uint64_t id) {
+  MutexLock l(&lock_);
+  listeners_.erase(id);
+}
+
+void SegmentStore::notify_listeners() {
+  std::vector<std::shared_ptr<std::function<void()>>> calls;
+  {
+    MutexLock l(&lock_);
+    calls.reserve(listeners_.size());
+    for (const auto &entry : listeners_) calls.push_back(entry.second);
+  }
+  for (const auto &fn : calls) (*fn)();
 }
 
 }  // namespace estuary

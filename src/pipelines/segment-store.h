@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -71,9 +73,12 @@ class SegmentStore {
   uint64_t bandwidth_bps() const;  // peak bits per second over kept segments, for BANDWIDTH
   bool ended() const;
 
-  // Called (from the adding thread) after each add() and end(), e.g. to answer a blocked
-  // playlist request.
-  void set_on_change(std::function<void()> fn);
+  // `fn` is called (from the adding thread, no lock held) after each add() and end(), e.g. to
+  // answer a playlist request waiting for a segment. Returns an id for remove_listener(); once
+  // that returns, only a change already calling listeners on another thread may still call `fn`
+  // (it must tolerate one late call).
+  uint64_t add_listener(std::function<void()> fn);
+  void remove_listener(uint64_t id);
 
  private:
   Options options_;
@@ -85,7 +90,9 @@ class SegmentStore {
   uint64_t bytes_ = 0;
   bool pending_discontinuity_ = false;
   bool ended_ = false;
-  std::function<void()> on_change_;
+  std::map<uint64_t, std::shared_ptr<std::function<void()>>> listeners_;
+  uint64_t next_listener_ = 1;
+  void notify_listeners();
 };
 
 }  // namespace estuary

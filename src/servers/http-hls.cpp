@@ -20,7 +20,6 @@ constexpr const char *kSegmentCache = "public, max-age=31536000, immutable";
 // VoD segments are numbered from 0 on every run, and the file behind them may be replaced:
 // cacheable, but not forever.
 constexpr const char *kVodSegmentCache = "public, max-age=3600";
-constexpr guint kPollMs = 50;
 constexpr gint64 kVodSegmentingWaitUs = 60 * G_USEC_PER_SEC;
 constexpr gint64 kReportIntervalUs = G_USEC_PER_SEC;
 
@@ -91,38 +90,94 @@ hls::Variant variant_for(LiveStream &stream, SegmentStore &store, const TrackReq
   return v;
 }
 
-// Waits on the HTTP context until `ready()` holds or the deadline passes, then calls `done`
-// (unless the client left). Polling keeps the SegmentStore's single change callback free for
-// its other users.
-struct Poll {
-  http::Exchange ex;
-  std::function<bool()> ready;
-  std::function<void(bool ready)> done;
-  gint64 deadline_us;
+// A request waiting on the HTTP context until `ready()` holds (checked each time the store
+// changes) or its deadline passes; then `done` runs once, unless the client left first.
+class StoreWait : public std::enable_shared_from_this<StoreWait> {
+ public:
+  StoreWait(http::Exchange ex, std::shared_ptr<SegmentStore> store, std::function<bool()> ready,
+            std::function<void(bool ready)> done)
+      : ex_(std::move(ex)), store_(std::move(store)), ready_(std::move(ready)),
+        done_(std::move(done)) {}
+
+  void start(GMainContext *context, gint64 timeout_us) {
+    auto self = shared_from_this();
+    // The store calls from the muxer's thread: hop to the HTTP thread before looking.
+    std::weak_ptr<StoreWait> weak = self;
+    GRef<GMainContext> ctx = GRef<GMainContext>::ref(context);
+    listener_ = store_->add_listener([weak, ctx] {
+      if (auto wait = weak.lock()) invoke(ctx.get(), std::move(wait), false);
+    });
+    timer_ = GRef<GSource>::adopt(g_timeout_source_new(static_cast<guint>(timeout_us / 1000)));
+    g_source_set_callback(
+        timer_.get(),
+        [](gpointer data) -> gboolean {
+          (*static_cast<std::shared_ptr<StoreWait> *>(data))->check(true);
+          return G_SOURCE_REMOVE;
+        },
+        new std::shared_ptr<StoreWait>(self),
+        [](gpointer data) { delete static_cast<std::shared_ptr<StoreWait> *>(data); });
+    g_source_attach(timer_.get(), context);
+    // A client that leaves ends the wait at once.
+    ex_->on_gone([weak] {
+      if (auto wait = weak.lock()) wait->finish();
+    });
+    check(false);  // a segment added between the caller's look and add_listener()
+  }
+
+ private:
+  static void invoke(GMainContext *context, std::shared_ptr<StoreWait> wait, bool deadline) {
+    struct Call {
+      std::shared_ptr<StoreWait> wait;
+      bool deadline;
+    };
+    g_main_context_invoke_full(
+        context, G_PRIORITY_DEFAULT,
+        [](gpointer data) -> gboolean {
+          auto *call = static_cast<Call *>(data);
+          call->wait->check(call->deadline);
+          return G_SOURCE_REMOVE;
+        },
+        new Call{std::move(wait), deadline}, [](gpointer data) { delete static_cast<Call *>(data); });
+  }
+
+  // HTTP thread only.
+  void check(bool deadline) {
+    if (finished_) return;
+    if (!ex_->alive()) {
+      finish();
+      return;
+    }
+    const bool ok = ready_();
+    if (!ok && !deadline) return;
+    finish();
+    done_(ok);
+  }
+
+  void finish() {
+    if (finished_) return;
+    finished_ = true;
+    store_->remove_listener(listener_);
+    if (timer_) g_source_destroy(timer_.get());
+  }
+
+  http::Exchange ex_;
+  std::shared_ptr<SegmentStore> store_;
+  std::function<bool()> ready_;
+  std::function<void(bool)> done_;
+  uint64_t listener_ = 0;
+  GRef<GSource> timer_;
+  bool finished_ = false;
 };
 
-gboolean poll_tick(gpointer data) {
-  auto *p = static_cast<Poll *>(data);
-  if (!p->ex->alive()) return G_SOURCE_REMOVE;
-  bool ok = p->ready();
-  if (!ok && g_get_monotonic_time() < p->deadline_us) return G_SOURCE_CONTINUE;
-  p->done(ok);
-  return G_SOURCE_REMOVE;
-}
-
-void wait_until(HttpServerState &state, const http::Exchange &ex, gint64 timeout_us,
+void wait_until(HttpServerState &state, const http::Exchange &ex,
+                const std::shared_ptr<SegmentStore> &store, gint64 timeout_us,
                 std::function<bool()> ready, std::function<void(bool)> done) {
   if (ready()) {
     done(true);
     return;
   }
-  auto *p = new Poll{ex, std::move(ready), std::move(done), g_get_monotonic_time() + timeout_us};
-  GSource *source = g_timeout_source_new(kPollMs);
-  g_source_set_callback(source, poll_tick, p, [](gpointer d) { delete static_cast<Poll *>(d); });
-  g_source_attach(source, state.context.get());
-  // A client that leaves ends the wait at once rather than at the next tick.
-  GRef<GSource> owned = GRef<GSource>::adopt(source);
-  ex->on_gone([owned] { g_source_destroy(owned.get()); });
+  std::make_shared<StoreWait>(ex, store, std::move(ready), std::move(done))
+      ->start(state.context.get(), timeout_us);
 }
 
 void respond_playlist(HttpServerState &state, HttpExchange &ex, const std::string &stream,
@@ -176,7 +231,7 @@ void serve_stream(HttpServerState &state, const http::Exchange &ex, const HttpRo
     auto rendition = rendition_for(nullable(video), nullable(audio));
     std::string uri = (rendition ? *rendition : std::string("main")) + "/index.m3u8";
     wait_until(
-        state, ex, http::kStreamWaitMs * G_GINT64_CONSTANT(1000),
+        state, ex, store, http::kStreamWaitMs * G_GINT64_CONSTANT(1000),
         [store] { return store->size() > 0 || store->ended(); },
         [st, ex, stream, store, request, uri, name = route.stream](bool ready) {
           if (!ready || store->size() == 0) {
@@ -194,7 +249,7 @@ void serve_stream(HttpServerState &state, const http::Exchange &ex, const HttpRo
   // a player given a list without #EXT-X-ENDLIST would play it as live, from near its end.
   gint64 timeout = live ? http::kStreamWaitMs * G_GINT64_CONSTANT(1000) : kVodSegmentingWaitUs;
   wait_until(
-      state, ex, timeout, [store, live] { return store->ended() || (live && store->size() > 0); },
+      state, ex, store, timeout, [store, live] { return store->ended() || (live && store->size() > 0); },
       [st, ex, store, name = route.stream](bool) {
         if (store->size() == 0) {
           http::respond(*ex, 503, "text/plain", "no segments yet\n");

@@ -20,7 +20,7 @@ static void test_live_window() {
   o.keep_after_window = 1;
   SegmentStore store(o);
   int changes = 0;
-  store.set_on_change([&] { changes++; });
+  store.add_listener([&] { changes++; });
   for (int i = 0; i < 3; i++) store.add(bytes_of("seg").get(), i * 2 * GST_SECOND, 2000);
   store.mark_discontinuity();
   store.add(bytes_of("after").get(), 0, 2500);
