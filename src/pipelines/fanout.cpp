@@ -266,29 +266,33 @@ FanoutViewer::FanoutViewer(std::shared_ptr<Fanout::Impl> fanout, std::shared_ptr
 
 FanoutViewer::~FanoutViewer() { close(); }
 
-GRef<GstBuffer> FanoutViewer::pull() {
-  MutexLock l(&fanout_->lock);
-  State &v = *state_;
-  if (v.queue.empty()) return nullptr;
-  Entry e = std::move(v.queue.front());
+namespace {
+
+// Takes the viewer's next entry off its queue and accounts for it. The fanout's lock is held.
+bool take_front(FanoutViewer::State &v, Entry *e) {
+  if (v.queue.empty()) return false;
+  *e = std::move(v.queue.front());
   v.queue.pop_front();
-  const uint64_t size = gst_buffer_get_size(e.buf.get());
+  const uint64_t size = gst_buffer_get_size(e->buf.get());
   v.queued_bytes -= size;
   v.bytes_sent += size;
   if (v.queue.empty()) v.drained_since_skip = true;
+  return true;
+}
+
+}  // namespace
+
+GRef<GstBuffer> FanoutViewer::pull() {
+  MutexLock l(&fanout_->lock);
+  Entry e;
+  if (!take_front(*state_, &e)) return nullptr;
   return std::move(e.buf);
 }
 
 GRef<GBytes> FanoutViewer::pull_bytes(GstClockTime *timestamp) {
   MutexLock l(&fanout_->lock);
-  State &v = *state_;
-  if (v.queue.empty()) return nullptr;
-  Entry e = std::move(v.queue.front());
-  v.queue.pop_front();
-  const uint64_t size = gst_buffer_get_size(e.buf.get());
-  v.queued_bytes -= size;
-  v.bytes_sent += size;
-  if (v.queue.empty()) v.drained_since_skip = true;
+  Entry e;
+  if (!take_front(*state_, &e)) return nullptr;
   if (timestamp) *timestamp = e.ts;
   // An unmappable buffer (never seen in practice) goes out empty rather than stalling the viewer.
   return e.bytes ? std::move(e.bytes) : GRef<GBytes>::adopt(g_bytes_new(nullptr, 0));

@@ -22,6 +22,20 @@ constexpr gint64 kTermGraceUs = 2 * G_USEC_PER_SEC;
 // How often a runner whose command is silent checks that its stream still runs.
 constexpr guint kStateCheckMs = 500;
 
+// A timer on `context` that sets `*flag` after `ms`: the deadline of a private wait loop.
+GRef<GSource> flag_after(GMainContext *context, guint ms, bool *flag) {
+  GRef<GSource> timer = GRef<GSource>::adopt(g_timeout_source_new(ms));
+  g_source_set_callback(
+      timer.get(),
+      [](gpointer data) -> gboolean {
+        *static_cast<bool *>(data) = true;
+        return G_SOURCE_REMOVE;
+      },
+      flag, nullptr);
+  g_source_attach(timer.get(), context);
+  return timer;
+}
+
 // Runs the command for as long as its appsrc lives. Owned by a shared_ptr that the appsrc's
 // object data and the runner thread both hold.
 class ExecRunner : public std::enable_shared_from_this<ExecRunner> {
@@ -115,15 +129,7 @@ class ExecRunner : public std::enable_shared_from_this<ExecRunner> {
     // A pollable source calls a GPollableSourceFunc through the GSourceFunc slot.
     g_source_set_callback(readable.get(), G_SOURCE_FUNC(on_readable), &ready, nullptr);
     g_source_attach(readable.get(), context.get());
-    GRef<GSource> timer = GRef<GSource>::adopt(g_timeout_source_new(ms));
-    g_source_set_callback(
-        timer.get(),
-        [](gpointer flag) -> gboolean {
-          *static_cast<bool *>(flag) = true;
-          return G_SOURCE_REMOVE;
-        },
-        &late, nullptr);
-    g_source_attach(timer.get(), context.get());
+    GRef<GSource> timer = flag_after(context.get(), ms, &late);
     while (!ready && !late) g_main_context_iteration(context.get(), TRUE);
     g_source_destroy(readable.get());
     g_source_destroy(timer.get());
@@ -141,15 +147,7 @@ class ExecRunner : public std::enable_shared_from_this<ExecRunner> {
         process, nullptr,
         [](GObject *, GAsyncResult *, gpointer done) { *static_cast<bool *>(done) = true; },
         &exited);
-    GRef<GSource> timer = GRef<GSource>::adopt(g_timeout_source_new(kTermGraceUs / 1000));
-    g_source_set_callback(
-        timer.get(),
-        [](gpointer flag) -> gboolean {
-          *static_cast<bool *>(flag) = true;
-          return G_SOURCE_REMOVE;
-        },
-        &late, nullptr);
-    g_source_attach(timer.get(), context.get());
+    GRef<GSource> timer = flag_after(context.get(), kTermGraceUs / 1000, &late);
     while (!exited && !late) g_main_context_iteration(context.get(), TRUE);
     if (!exited) g_subprocess_force_exit(process);
     // The wait must complete before `exited` goes out of scope.

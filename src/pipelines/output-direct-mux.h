@@ -7,6 +7,8 @@
 #include <gst/gst.h>
 
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace estuary {
 
@@ -20,5 +22,13 @@ class DirectMux {
   // result transfer full.
   virtual GstBuffer *mux(uint32_t track_id, GstBuffer *in) = 0;
 };
+
+// A read-only GstBuffer that takes `bytes` over (no copy), for what a DirectMux writes.
+inline GstBuffer *direct_mux_buffer(std::vector<uint8_t> &&bytes) {
+  auto *owned = new std::vector<uint8_t>(std::move(bytes));
+  return gst_buffer_new_wrapped_full(
+      GST_MEMORY_FLAG_READONLY, owned->data(), owned->size(), 0, owned->size(), owned,
+      [](gpointer p) { delete static_cast<std::vector<uint8_t> *>(p); });
+}
 
 }  // namespace estuary

@@ -16,13 +16,6 @@ bool codec_bytes(const GstStructure *s, std::vector<uint8_t> *out) {
   return true;
 }
 
-GstBuffer *wrap(std::vector<uint8_t> &&bytes) {
-  auto *owned = new std::vector<uint8_t>(std::move(bytes));
-  return gst_buffer_new_wrapped_full(
-      GST_MEMORY_FLAG_READONLY, owned->data(), owned->size(), 0, owned->size(), owned,
-      [](gpointer p) { delete static_cast<std::vector<uint8_t> *>(p); });
-}
-
 }  // namespace
 
 std::unique_ptr<FlvDirectMux> FlvDirectMux::create(
@@ -68,7 +61,7 @@ GstBuffer *FlvDirectMux::headers() {
     body.insert(body.end(), asc_.begin(), asc_.end());
     rtmp::flv_append_tag(rtmp::kFlvAudio, 0, body.data(), body.size(), &out);
   }
-  GstBuffer *buf = wrap(std::move(out));
+  GstBuffer *buf = direct_mux_buffer(std::move(out));
   GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_HEADER);
   return buf;
 }
@@ -100,7 +93,7 @@ GstBuffer *FlvDirectMux::mux(uint32_t track_id, GstBuffer *in) {
   out.reserve(body.size() + rtmp::kFlvTagHeaderSize + 4);
   rtmp::flv_append_tag(video ? rtmp::kFlvVideo : rtmp::kFlvAudio, ms, body.data(), body.size(),
                        &out);
-  GstBuffer *buf = wrap(std::move(out));
+  GstBuffer *buf = direct_mux_buffer(std::move(out));
   GST_BUFFER_PTS(buf) = pts;
   GST_BUFFER_DTS(buf) = dts;
   GST_BUFFER_DURATION(buf) = GST_BUFFER_DURATION(in);

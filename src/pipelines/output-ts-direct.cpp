@@ -44,13 +44,6 @@ int64_t to_90khz(GstClockTime t) {
   return static_cast<int64_t>(gst_util_uint64_scale(t, 9, 100000));
 }
 
-GstBuffer *wrap(std::vector<uint8_t> &&bytes) {
-  auto *owned = new std::vector<uint8_t>(std::move(bytes));
-  return gst_buffer_new_wrapped_full(
-      GST_MEMORY_FLAG_READONLY, owned->data(), owned->size(), 0, owned->size(), owned,
-      [](gpointer p) { delete static_cast<std::vector<uint8_t> *>(p); });
-}
-
 }  // namespace
 
 bool TsDirectMux::disabled() {
@@ -72,7 +65,7 @@ std::unique_ptr<TsDirectMux> TsDirectMux::create(
 }
 
 GstBuffer *TsDirectMux::headers() {
-  GstBuffer *buf = wrap(writer_.tables());
+  GstBuffer *buf = direct_mux_buffer(writer_.tables());
   GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_HEADER);
   return buf;
 }
@@ -96,7 +89,7 @@ GstBuffer *TsDirectMux::mux(uint32_t track_id, GstBuffer *in) {
                                     map.size(), &out))
       return nullptr;
   }
-  GstBuffer *buf = wrap(std::move(out));
+  GstBuffer *buf = direct_mux_buffer(std::move(out));
   GST_BUFFER_PTS(buf) = pts;
   GST_BUFFER_DTS(buf) = dts;
   GST_BUFFER_DURATION(buf) = GST_BUFFER_DURATION(in);
