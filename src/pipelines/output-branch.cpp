@@ -147,6 +147,7 @@ struct FormatBranch::Impl {
     Codec codec;
     GRef<GstElement> appsrc;  // null for subtitle formats
     GRef<GstCaps> caps;
+    GRef<GstCaps> current_caps;  // direct muxing: what the muxer follows now (direct_lock)
   };
 
   OutputFormat format;
@@ -470,6 +471,26 @@ bool FormatBranch::push(uint32_t track_id, GstBuffer *buf) {
   }
   if (!t->appsrc) return false;  // stopped
   return gst_app_src_push_buffer(GST_APP_SRC(t->appsrc.get()), owned.release()) == GST_FLOW_OK;
+}
+
+bool FormatBranch::update_track(uint32_t track_id, GstCaps *caps) {
+  Impl &b = *impl_;
+  Impl::Track *t = b.started ? b.find(track_id) : nullptr;
+  if (!t || !caps) return false;
+  MutexLock l(&b.direct_lock);
+  if (!b.direct) return false;  // a muxer pipeline, or stopped
+  const GstCaps *now = t->current_caps ? t->current_caps.get() : t->caps.get();
+  if (gst_caps_is_equal(now, caps)) return true;
+  if (!b.direct->update_track(track_id, caps)) {
+    GST_WARNING("%s: %s: track %u changed to caps it cannot carry; keeping the old ones",
+                b.stream.c_str(), format_name(b.format), track_id);
+    return false;
+  }
+  t->current_caps = GRef<GstCaps>::ref(caps);
+  GRef<GstBuffer> headers = GRef<GstBuffer>::adopt(b.direct->headers());
+  if (b.sink.on_headers) b.sink.on_headers({headers.get()});
+  GST_INFO("%s: %s: track %u follows new caps", b.stream.c_str(), format_name(b.format), track_id);
+  return true;
 }
 
 void FormatBranch::end_track(uint32_t track_id) {

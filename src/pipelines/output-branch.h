@@ -66,6 +66,12 @@ class FormatBranch {
 
   // `buf` transfer full. Buffers for unknown tracks are dropped (returns false).
   bool push(uint32_t track_id, GstBuffer *buf);
+  // The track's caps changed mid-stream (a publisher that resumed with other encoder settings).
+  // Branches muxed in place follow: new viewers get new headers and players already connected
+  // get the new configuration in band. Muxer pipelines keep the caps they started with (their
+  // muxers refuse codec_data changes mid-stream); false then, and when the new caps cannot be
+  // carried. Same thread as push().
+  bool update_track(uint32_t track_id, GstCaps *caps);
   void end_track(uint32_t track_id);
   void end();
   void stop();

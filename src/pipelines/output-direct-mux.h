@@ -21,6 +21,11 @@ class DirectMux {
   // where a viewer may start; null for an unknown track or a malformed unit. `in` transfer none,
   // result transfer full.
   virtual GstBuffer *mux(uint32_t track_id, GstBuffer *in) = 0;
+  // New caps for a track (a publisher that resumed with other encoder settings): later units
+  // and headers() follow them. False, changing nothing, when this muxer cannot carry them (an
+  // unknown track, another codec or stream-format, a malformed configuration record). `caps`
+  // transfer none.
+  virtual bool update_track(uint32_t track_id, GstCaps *caps) = 0;
 };
 
 // A read-only GstBuffer that takes `bytes` over (no copy), for what a DirectMux writes.

@@ -49,18 +49,46 @@ std::unique_ptr<FlvDirectMux> FlvDirectMux::create(
   return self;
 }
 
+void FlvDirectMux::append_video_header(uint32_t ms, std::vector<uint8_t> *out) const {
+  std::vector<uint8_t> body = {0x17, 0x00, 0, 0, 0};  // keyframe AVC, sequence header
+  body.insert(body.end(), avcc_.begin(), avcc_.end());
+  rtmp::flv_append_tag(rtmp::kFlvVideo, ms, body.data(), body.size(), out);
+}
+
+void FlvDirectMux::append_audio_header(uint32_t ms, std::vector<uint8_t> *out) const {
+  std::vector<uint8_t> body = {audio_flags_, 0x00};  // AAC sequence header
+  body.insert(body.end(), asc_.begin(), asc_.end());
+  rtmp::flv_append_tag(rtmp::kFlvAudio, ms, body.data(), body.size(), out);
+}
+
+bool FlvDirectMux::update_track(uint32_t track_id, GstCaps *caps) {
+  const bool video = has_video_ && track_id == video_id_;
+  if (!video && !(has_audio_ && track_id == audio_id_)) return false;
+  if (!caps || gst_caps_get_size(caps) != 1) return false;
+  const GstStructure *s = gst_caps_get_structure(caps, 0);
+  const char *format = gst_structure_get_string(s, "stream-format");
+  std::vector<uint8_t> config;
+  if (!codec_bytes(s, &config)) return false;
+  if (video) {
+    if (!gst_structure_has_name(s, "video/x-h264") || g_strcmp0(format, "avc") != 0) return false;
+    if (config != avcc_) pending_video_header_ = true;
+    avcc_ = std::move(config);
+    return true;
+  }
+  if (!gst_structure_has_name(s, "audio/mpeg") || g_strcmp0(format, "raw") != 0) return false;
+  int channels = 2;
+  gst_structure_get_int(s, "channels", &channels);
+  const uint8_t flags = channels == 1 ? 0xae : 0xaf;
+  if (config != asc_ || flags != audio_flags_) pending_audio_header_ = true;
+  asc_ = std::move(config);
+  audio_flags_ = flags;
+  return true;
+}
+
 GstBuffer *FlvDirectMux::headers() {
   std::vector<uint8_t> out = rtmp::flv_file_header(has_audio_, has_video_);
-  if (has_video_) {
-    std::vector<uint8_t> body = {0x17, 0x00, 0, 0, 0};  // keyframe AVC, sequence header
-    body.insert(body.end(), avcc_.begin(), avcc_.end());
-    rtmp::flv_append_tag(rtmp::kFlvVideo, 0, body.data(), body.size(), &out);
-  }
-  if (has_audio_) {
-    std::vector<uint8_t> body = {audio_flags_, 0x00};  // AAC sequence header
-    body.insert(body.end(), asc_.begin(), asc_.end());
-    rtmp::flv_append_tag(rtmp::kFlvAudio, 0, body.data(), body.size(), &out);
-  }
+  if (has_video_) append_video_header(0, &out);
+  if (has_audio_) append_audio_header(0, &out);
   GstBuffer *buf = direct_mux_buffer(std::move(out));
   GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_HEADER);
   return buf;
@@ -91,6 +119,14 @@ GstBuffer *FlvDirectMux::mux(uint32_t track_id, GstBuffer *in) {
   body.insert(body.end(), map.data(), map.data() + map.size());
   std::vector<uint8_t> out;
   out.reserve(body.size() + rtmp::kFlvTagHeaderSize + 4);
+  // A new configuration goes out right before the first unit that needs it.
+  if (video && key && pending_video_header_) {
+    append_video_header(ms, &out);
+    pending_video_header_ = false;
+  } else if (!video && pending_audio_header_) {
+    append_audio_header(ms, &out);
+    pending_audio_header_ = false;
+  }
   rtmp::flv_append_tag(video ? rtmp::kFlvVideo : rtmp::kFlvAudio, ms, body.data(), body.size(),
                        &out);
   GstBuffer *buf = direct_mux_buffer(std::move(out));

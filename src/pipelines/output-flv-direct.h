@@ -29,9 +29,16 @@ class FlvDirectMux : public DirectMux {
 
   GstBuffer *headers() override;
   GstBuffer *mux(uint32_t track_id, GstBuffer *in) override;
+  // A new avcC or AudioSpecificConfig: headers() gives it to new viewers, and viewers already
+  // playing get it in band, as a sequence header tag in front of the next video keyframe (the
+  // next audio frame), which is how an RTMP publisher announces it.
+  bool update_track(uint32_t track_id, GstCaps *caps) override;
 
  private:
   FlvDirectMux() = default;
+  void append_video_header(uint32_t ms, std::vector<uint8_t> *out) const;
+  void append_audio_header(uint32_t ms, std::vector<uint8_t> *out) const;
+  bool pending_video_header_ = false, pending_audio_header_ = false;
   uint32_t video_id_ = 0, audio_id_ = 0;
   bool has_video_ = false, has_audio_ = false;
   std::vector<uint8_t> avcc_, asc_;

@@ -95,6 +95,8 @@ struct OutputBranchState {
     while (!stopping) {
       BufferReader::Status st = reader->next(&item);
       if (st == BufferReader::Status::kItem) {
+        // The first item of each track has caps_changed too; the branch ignores equal caps.
+        if (item.caps_changed && item.caps) branch->update_track(item.track_id, item.caps.get());
         if (item.discont && segmenter)
           segmenter->discontinuity_at(GST_BUFFER_DTS_OR_PTS(item.buffer.get()));
         branch->push(item.track_id, item.buffer.release());

@@ -46,6 +46,7 @@ void TsSegmenter::on_buffer(GstBuffer *buf) {
   if (GST_CLOCK_TIME_IS_VALID(disc) && start_point && GST_CLOCK_TIME_IS_VALID(ts) &&
       ts + 100 * GST_MSECOND >= disc) {
     discont_at_ = GST_CLOCK_TIME_NONE;
+    marked_at_ = ts;
     if (!pending_.empty()) close_segment(ts);
     store_->mark_discontinuity();
     GST_INFO("source resumed at %" GST_TIME_FORMAT ": discontinuity", GST_TIME_ARGS(ts));
@@ -102,7 +103,13 @@ void TsSegmenter::close_segment(GstClockTime end) {
   seg_start_ = GST_CLOCK_TIME_NONE;
 }
 
-void TsSegmenter::discontinuity_at(GstClockTime ts) { discont_at_ = ts; }
+void TsSegmenter::discontinuity_at(GstClockTime ts) {
+  // The other tracks of the same resume start within a second of the one that cut.
+  const GstClockTime marked = marked_at_.load();
+  if (GST_CLOCK_TIME_IS_VALID(marked) && GST_CLOCK_TIME_IS_VALID(ts) && ts < marked + GST_SECOND)
+    return;
+  discont_at_ = ts;
+}
 
 void TsSegmenter::finish(bool end_store) {
   if (GST_CLOCK_TIME_IS_VALID(last_ts_))

@@ -51,6 +51,9 @@ class TsSegmenter {
   GstClockTime last_ts_ = GST_CLOCK_TIME_NONE;
   GstClockTime last_step_ = 0;  // last timestamp increment, to estimate the final duration
   std::atomic<GstClockTime> discont_at_{GST_CLOCK_TIME_NONE};  // set by the feeding thread
+  // Where the last discontinuity was marked: each track of a resumed source reports it, and the
+  // ones that come after the cut must not cut again (feeding thread).
+  std::atomic<GstClockTime> marked_at_{GST_CLOCK_TIME_NONE};
 };
 
 // A sink that hands every callback to both `a` and `b` (e.g. a Fanout and a TsSegmenter).

@@ -70,10 +70,34 @@ GstBuffer *TsDirectMux::headers() {
   return buf;
 }
 
-GstBuffer *TsDirectMux::mux(uint32_t track_id, GstBuffer *in) {
-  int stream = -1;
+int TsDirectMux::stream_of(uint32_t track_id) const {
   for (const auto &[id, s] : streams_)
-    if (id == track_id) stream = s;
+    if (id == track_id) return s;
+  return -1;
+}
+
+bool TsDirectMux::update_track(uint32_t track_id, GstCaps *caps) {
+  const int stream = stream_of(track_id);
+  if (stream < 0 || !caps || gst_caps_get_size(caps) != 1) return false;
+  const GstStructure *s = gst_caps_get_structure(caps, 0);
+  const char *format = gst_structure_get_string(s, "stream-format");
+  GstBuffer *config = codec_data(s);
+  if (is_video_[stream]) {
+    if (!gst_structure_has_name(s, "video/x-h264") || g_strcmp0(format, "avc") != 0 || !config)
+      return false;
+    BufferMap map(config, GST_MAP_READ);
+    return map.ok() && writer_.set_h264_config(stream, map.data(), map.size());
+  }
+  if (!gst_structure_has_name(s, "audio/mpeg")) return false;
+  // ADTS frames carry their own configuration; a switch between ADTS and raw needs a new muxer.
+  if (g_strcmp0(format, "adts") == 0) return writer_.is_adts(stream);
+  if (g_strcmp0(format, "raw") != 0 || !config) return false;
+  BufferMap map(config, GST_MAP_READ);
+  return map.ok() && writer_.set_aac_config(stream, map.data(), map.size());
+}
+
+GstBuffer *TsDirectMux::mux(uint32_t track_id, GstBuffer *in) {
+  const int stream = stream_of(track_id);
   if (stream < 0) return nullptr;
   // Units without a time (rare: a parser that could not tell) take the last one seen.
   GstClockTime pts = GST_BUFFER_PTS(in), dts = GST_BUFFER_DTS(in);

@@ -36,12 +36,15 @@ class TsDirectMux : public DirectMux {
   // a viewer may start (video keyframes, or every unit without video). Null for an unknown track
   // or a malformed unit. `in` transfer none; result transfer full.
   GstBuffer *mux(uint32_t track_id, GstBuffer *in) override;
+  // New SPS/PPS (at the next keyframe) or a new AudioSpecificConfig (the next ADTS header).
+  bool update_track(uint32_t track_id, GstCaps *caps) override;
 
   // Whether the environment asks for mpegtsmux instead.
   static bool disabled();
 
  private:
   TsDirectMux() = default;
+  int stream_of(uint32_t track_id) const;  // the writer stream, or -1
   mpegts::TsWriter writer_;
   std::vector<std::pair<uint32_t, int>> streams_;  // track id -> writer stream
   std::vector<bool> is_video_;                     // by writer stream

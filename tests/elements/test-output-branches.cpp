@@ -2,6 +2,7 @@
 // table refuses what a format cannot carry, and the framing marks headers and start points.
 #include <gst/gst.h>
 
+#include "common/gref.h"
 #include "pipelines/output-branch.h"
 #include "pipelines/output-formats.h"
 #include "test-output-util.h"
@@ -192,6 +193,80 @@ static void test_refuses_codecs() {
   g_assert_cmpstr(format_mime_type(OutputFormat::kTS), ==, "video/mp2t");
 }
 
+// caps for an H.264 avc track whose avcC carries the SPS byte `sps_id`, and raw AAC with `asc`.
+static GstCaps *h264_caps(guint8 sps_id) {
+  const guint8 avcc[] = {1, 0x42, 0, 0x1e, 0xff, 0xe1, 0, 4, 0x67, 0x42, 0, sps_id,
+                         1, 0,    4, 0x68, 0xce, 0x3c, 0x80};
+  GstBuffer *config = gst_buffer_new_memdup(avcc, sizeof avcc);
+  GstCaps *caps = gst_caps_new_simple("video/x-h264", "stream-format", G_TYPE_STRING, "avc",
+                                      "alignment", G_TYPE_STRING, "au", "codec_data",
+                                      GST_TYPE_BUFFER, config, nullptr);
+  gst_buffer_unref(config);
+  return caps;
+}
+
+static std::string bytes_of(GstBuffer *buf) {
+  BufferMap map(buf, GST_MAP_READ);
+  return std::string(reinterpret_cast<const char *>(map.data()), map.size());
+}
+
+// Counts the branch's header sets and keeps its last output buffer.
+struct UpdateSink {
+  int headers = 0;
+  std::string last_headers, last_buffer;
+  FormatBranch::Sink sink() {
+    FormatBranch::Sink s;
+    s.on_headers = [this](const std::vector<GstBuffer *> &h) {
+      headers++;
+      last_headers = bytes_of(h[0]);
+    };
+    s.on_buffer = [this](GstBuffer *b) { last_buffer = bytes_of(b); };
+    return s;
+  }
+};
+
+// A publisher that resumes with other encoder settings: branches muxed in place follow the new
+// avcC (new headers, and in band for viewers already playing); equal caps change nothing.
+static void test_new_caps_followed() {
+  const std::string old_sps("\x67\x42\x00\x1e", 4), new_sps("\x67\x42\x00\x28", 4);
+  const guint8 idr[] = {0, 0, 0, 2, 0x65, 0x88};
+  for (OutputFormat format : {OutputFormat::kTS, OutputFormat::kFLV}) {
+    GError *err = nullptr;
+    auto branch = FormatBranch::create(format, "test", &err);
+    UpdateSink out;
+    branch->set_sink(out.sink());
+    GRef<GstCaps> first = GRef<GstCaps>::adopt(h264_caps(0x1e));
+    g_assert_true(branch->add_track(1, first.get(), &err));
+    g_assert_true(branch->start(&err));
+    g_assert_cmpint(out.headers, ==, 1);
+    GRef<GstCaps> same = GRef<GstCaps>::adopt(h264_caps(0x1e));
+    g_assert_true(branch->update_track(1, same.get()));
+    g_assert_cmpint(out.headers, ==, 1);
+
+    GRef<GstCaps> next = GRef<GstCaps>::adopt(h264_caps(0x28));
+    g_assert_true(branch->update_track(1, next.get()));
+    g_assert_cmpint(out.headers, ==, 2);
+    GstBuffer *unit = gst_buffer_new_memdup(idr, sizeof idr);
+    GST_BUFFER_PTS(unit) = GST_BUFFER_DTS(unit) = 10 * GST_SECOND;
+    g_assert_true(branch->push(1, unit));
+    // The keyframe carries the new SPS (TS: in front of the slice; FLV: a sequence header tag
+    // in front of the frame's tag), never the old one.
+    g_assert_true(out.last_buffer.find(new_sps) != std::string::npos);
+    g_assert_true(out.last_buffer.find(old_sps) == std::string::npos);
+    if (format == OutputFormat::kFLV) {
+      g_assert_true(out.last_headers.find(new_sps) != std::string::npos);
+      g_assert_cmpint(out.last_buffer[0], ==, 9);       // a video tag
+      g_assert_cmpint(out.last_buffer[11], ==, 0x17);   // keyframe, AVC
+      g_assert_cmpint(out.last_buffer[12], ==, 0);      // sequence header
+    }
+    // Another codec cannot be followed; the branch keeps muxing with what it has.
+    GRef<GstCaps> h265 = GRef<GstCaps>::adopt(gst_caps_from_string(
+        "video/x-h265, stream-format=(string)hvc1, alignment=(string)au"));
+    g_assert_false(branch->update_track(1, h265.get()));
+    branch->stop();
+  }
+}
+
 int main(int argc, char **argv) {
   gst_init(&argc, &argv);
   g_test_init(&argc, &argv, nullptr);
@@ -206,5 +281,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/output/wav", test_wav);
   g_test_add_func("/output/subtitles", test_subtitles);
   g_test_add_func("/output/refuses-codecs", test_refuses_codecs);
+  g_test_add_func("/output/new-caps-followed", test_new_caps_followed);
   return g_test_run();
 }

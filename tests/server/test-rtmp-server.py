@@ -70,10 +70,10 @@ class Server:
         except urllib.error.HTTPError as e:
             return e.code, e.read()
 
-    def push(self, app, stream, seconds=None, log=None):
+    def push(self, app, stream, seconds=None, log=None, size="640x360"):
         """ffmpeg pushing the issue's test signal (H.264 + AAC) in real time; returns the Popen."""
         args = ["ffmpeg", "-hide_banner", "-loglevel", "warning", "-nostdin", "-re",
-                "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
+                "-f", "lavfi", "-i", "testsrc2=size=%s:rate=25" % size,
                 "-f", "lavfi", "-i", "sine=frequency=440"]
         if seconds:
             args += ["-t", str(seconds)]
@@ -347,15 +347,16 @@ class ResumeRun:
     """One publisher drop and return, watched by an HLS reader that polls only the media playlist
     (the master playlist is fetched once, as a player does)."""
 
-    def __init__(self, binary):
-        self.s = Server(binary, {"res": {"source": "push://", "resume": 1}})
-        self.s.push("live", "res")
-        wait_tracks(self.s, "res")
+    def __init__(self, binary, name="res"):
+        self.name = name
+        self.s = Server(binary, {name: {"source": "push://", "resume": 1}})
+        self.s.push("live", name)
+        wait_tracks(self.s, name)
         _, master = h.poll("the HLS master playlist", lambda: (
-            lambda r: r if r[0] == 200 else None)(self.s.get("/hls/res/index.m3u8")), timeout=60,
-            interval=0.25)
+            lambda r: r if r[0] == 200 else None)(self.s.get("/hls/%s/index.m3u8" % name)),
+            timeout=60, interval=0.25)
         media = next(l for l in master.decode().splitlines() if l and not l.startswith("#"))
-        self.media_path = media if media.startswith("/") else "/hls/res/" + media
+        self.media_path = media if media.startswith("/") else "/hls/%s/%s" % (name, media)
         self.statuses = []
         self.playlists = []
 
@@ -366,7 +367,7 @@ class ResumeRun:
         self.playlists.append(body.decode())
         return self.playlists[-1]
 
-    def drop_and_return(self):
+    def drop_and_return(self, size="640x360"):
         first = h.poll("two segments", lambda: (lambda t: t if t.count("#EXTINF") >= 2 else None)(
             self.media_playlist()), timeout=60, interval=0.5)
         self.seq_before = media_sequence(first)
@@ -375,7 +376,7 @@ class ResumeRun:
         # comes back at once, inside the resume window.
         for p in self.s.procs:
             stop(p)
-        self.s.push("live", "res")
+        self.s.push("live", self.name, size=size)
 
 
 _resume = None
@@ -400,6 +401,52 @@ def test_resume_discontinuity(binary):
     assert r is not None, "the resume run did not happen"
     h.poll("EXT-X-DISCONTINUITY in the media playlist",
            lambda: "#EXT-X-DISCONTINUITY" in r.media_playlist(), timeout=20, interval=0.5)
+    # One resume, one discontinuity (not one per track): wait until two segments followed it.
+    text = h.poll("two segments after the discontinuity", lambda: (
+        lambda t: t if len(re.findall(r"^\d+\.ts", t.split("#EXT-X-DISCONTINUITY", 1)[1], re.M))
+        >= 2 else None)(r.media_playlist()), timeout=30, interval=0.5)
+    assert text.count("#EXT-X-DISCONTINUITY") == 1, text
+
+
+def video_size(target):
+    """'WIDTHxHEIGHT' of the first video stream ffprobe finds in `target` (a URL or a file)."""
+    out = subprocess.run(["ffprobe", "-v", "error", "-rw_timeout", "20000000", "-select_streams",
+                          "v", "-show_entries", "stream=width,height", "-of", "csv=p=0:s=x",
+                          target], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, (target, out.stderr)
+    return out.stdout.split()[0] if out.stdout.split() else ""  # TS lists it per program too
+
+
+def test_resume_new_encoder_settings(binary):
+    """The publisher comes back at another resolution: outputs that were already running follow
+    the new SPS/PPS (HLS segments, and the headers a new HTTP-FLV viewer gets)."""
+    r = ResumeRun(binary, "res2")
+    assert video_size(r.s.http("/res2.flv")) == "640x360"  # the FLV branch exists before the drop
+    r.drop_and_return(size="320x240")
+
+    def segment_after_return():
+        text = r.media_playlist()
+        if "#EXT-X-DISCONTINUITY" not in text:
+            return None
+        after = [l for l in text.split("#EXT-X-DISCONTINUITY", 1)[1].splitlines()
+                 if l and not l.startswith("#")]
+        return after[0] if len(after) >= 2 else None  # the first one is complete: a second began
+    segment = h.poll("a segment made after the return", segment_after_return, timeout=60,
+                     interval=0.5)
+    base = r.media_path.rsplit("/", 1)[0]
+    status, body = r.s.get(segment if segment.startswith("/") else base + "/" + segment)
+    assert status == 200, status
+    with tempfile.NamedTemporaryFile(suffix=".ts") as f:
+        f.write(body)
+        f.flush()
+        size = video_size(f.name)
+        assert size == "320x240", (segment, size, r.playlists[-1])
+        decode = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", f.name, "-f", "null",
+                                 "-"], capture_output=True, text=True, timeout=60)
+        assert decode.returncode == 0 and not decode.stderr.strip(), decode.stderr[-2000:]
+    h.poll("a new HTTP-FLV viewer to get the new headers",
+           lambda: video_size(r.s.http("/res2.flv")) == "320x240", timeout=30, interval=0.5)
+    r.s.cleanup()
 
 
 # --- viewers ------------------------------------------------------------------------------------
@@ -484,7 +531,9 @@ GROUPS = {
                ("hostile bytes end their own connection only", test_hostile_input)],
     "resume": [("publisher drops and returns: HLS reader keeps going, media sequence grows",
                 test_resume_keeps_hls_going),
-               ("the resumed part starts with EXT-X-DISCONTINUITY", test_resume_discontinuity)],
+               ("the resumed part starts with EXT-X-DISCONTINUITY", test_resume_discontinuity),
+               ("the publisher returns at another resolution: HLS and FLV follow the new SPS",
+                test_resume_new_encoder_settings)],
     "viewers": [("a player that never reads is dropped, another keeps receiving",
                  test_non_reading_player_dropped),
                 ("20 concurrent players start at a keyframe", test_twenty_players_start_at_keyframe)],

@@ -195,6 +195,38 @@ void test_large_video_pes() {
   g_assert_cmpuint(pes.size(), ==, 14 + 6 + 16 + 4 + 65536);
 }
 
+
+void test_new_config() {
+  TsWriter w;
+  g_assert_cmpint(w.add_h264(kAvcc.data(), kAvcc.size()), ==, 0);
+  g_assert_cmpint(w.add_aac_raw(kAsc.data(), kAsc.size()), ==, 1);
+  // The publisher came back at another resolution (SPS 67 64 00 28, 2-byte NAL lengths) and
+  // with mono 44.1 kHz audio.
+  const Bytes avcc2 = {1, 0x64, 0, 0x28, 0xfd, 0xe1, 0, 4, 0x67, 0x64, 0, 0x28,
+                       1, 0,    4, 0x68, 0xee, 0x3c, 0xb0};
+  const Bytes asc2 = {0x12, 0x08};  // AAC LC, 44.1 kHz (index 4), 1 channel
+  const Bytes bad = {1, 0x64, 0, 0x28, 0xfd, 0xe1, 0, 40};
+  g_assert_false(w.set_h264_config(0, bad.data(), bad.size()));  // kept the old one
+  g_assert_false(w.set_h264_config(1, avcc2.data(), avcc2.size()));  // stream 1 is audio
+  g_assert_false(w.set_aac_config(0, asc2.data(), asc2.size()));
+  g_assert_true(w.set_h264_config(0, avcc2.data(), avcc2.size()));
+  g_assert_true(w.set_aac_config(1, asc2.data(), asc2.size()));
+  const Bytes au = {0, 2, 0x65, 0x88};  // IDR slice, now with a 2-byte length
+  Bytes out;
+  g_assert_true(w.write(0, 0, -1, true, au.data(), au.size(), &out));
+  const Bytes frame(10, 0x21);
+  g_assert_true(w.write(1, 0, -1, false, frame.data(), frame.size(), &out));
+  Parsed p = parse(out);
+  const Bytes expect = {0, 0, 0, 1, 0x09, 0xf0, 0, 0, 0, 1, 0x67, 0x64, 0, 0x28,
+                        0, 0, 0, 1, 0x68, 0xee, 0x3c, 0xb0, 0, 0, 0, 1, 0x65, 0x88};
+  const Bytes &video = p.payload[0x100];
+  g_assert_cmpuint(video.size(), ==, 14 + expect.size());
+  g_assert_true(std::equal(expect.begin(), expect.end(), video.begin() + 14));
+  // ADTS: LC, 44.1 kHz (4), 1 channel, frame length 17.
+  const Bytes adts = {0xff, 0xf1, 0x50, 0x40, 0x02, 0x3f, 0xfc};
+  g_assert_true(std::equal(adts.begin(), adts.end(), p.payload[0x101].begin() + 14));
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -206,5 +238,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/ts-writer/aac", test_aac);
   g_test_add_func("/ts-writer/refusals", test_refusals);
   g_test_add_func("/ts-writer/large-video-pes", test_large_video_pes);
+  g_test_add_func("/ts-writer/new-config", test_new_config);
   return g_test_run();
 }

@@ -57,28 +57,50 @@ uint32_t crc32_mpeg2(const uint8_t *data, size_t size) {
   return crc;
 }
 
-int TsWriter::add_h264(const uint8_t *avcc, size_t size) {
+bool TsWriter::parse_avcc(const uint8_t *avcc, size_t size, Stream *s) {
   // avcC: version, profile, compatibility, level, 6 bits + length size - 1, 3 bits + SPS count,
   // then (16-bit length, SPS) each, PPS count, (16-bit length, PPS) each.
-  if (!avcc || size < 7 || avcc[0] != 1) return -1;
-  Stream s{Kind::kH264, 0, kStreamTypeH264, 0};
-  s.nal_length_size = (avcc[4] & 3) + 1;
-  if (s.nal_length_size == 3) return -1;
+  if (!avcc || size < 7 || avcc[0] != 1) return false;
+  const int nal_length_size = (avcc[4] & 3) + 1;
+  if (nal_length_size == 3) return false;
+  std::vector<uint8_t> param_sets;
   size_t off = 5;
   for (int list = 0; list < 2; list++) {
-    if (off >= size) return -1;
+    if (off >= size) return false;
     const int count = list == 0 ? (avcc[off] & 0x1f) : avcc[off];
     off++;
     for (int i = 0; i < count; i++) {
-      if (size - off < 2) return -1;
+      if (size - off < 2) return false;
       const size_t n = read_be(avcc + off, 2);
       off += 2;
-      if (n > size - off) return -1;
-      s.param_sets.insert(s.param_sets.end(), kStartCode, kStartCode + sizeof kStartCode);
-      s.param_sets.insert(s.param_sets.end(), avcc + off, avcc + off + n);
+      if (n > size - off) return false;
+      param_sets.insert(param_sets.end(), kStartCode, kStartCode + sizeof kStartCode);
+      param_sets.insert(param_sets.end(), avcc + off, avcc + off + n);
       off += n;
     }
   }
+  s->nal_length_size = nal_length_size;
+  s->param_sets = std::move(param_sets);
+  return true;
+}
+
+bool TsWriter::parse_asc(const uint8_t *asc, size_t size, Stream *s) {
+  // AudioSpecificConfig: object type (5 bits), frequency index (4), channel configuration (4).
+  // ADTS can only say AAC Main/LC/SSR/LTP with a table frequency and a fixed channel layout.
+  if (!asc || size < 2) return false;
+  const int object = asc[0] >> 3;
+  const int freq = ((asc[0] & 7) << 1) | (asc[1] >> 7);
+  const int channels = (asc[1] >> 3) & 0xf;
+  if (object < 1 || object > 4 || freq > 12 || channels < 1 || channels > 7) return false;
+  s->adts[0] = static_cast<uint8_t>(object - 1);
+  s->adts[1] = static_cast<uint8_t>(freq);
+  s->adts[2] = static_cast<uint8_t>(channels);
+  return true;
+}
+
+int TsWriter::add_h264(const uint8_t *avcc, size_t size) {
+  Stream s{Kind::kH264, 0, kStreamTypeH264, 0};
+  if (!parse_avcc(avcc, size, &s)) return -1;
   const int video = static_cast<int>(std::count_if(
       streams_.begin(), streams_.end(), [](const Stream &x) { return x.kind == Kind::kH264; }));
   s.stream_id = static_cast<uint8_t>(0xe0 + video);
@@ -88,20 +110,26 @@ int TsWriter::add_h264(const uint8_t *avcc, size_t size) {
 }
 
 int TsWriter::add_aac_raw(const uint8_t *asc, size_t size) {
-  // AudioSpecificConfig: object type (5 bits), frequency index (4), channel configuration (4).
-  // ADTS can only say AAC Main/LC/SSR/LTP with a table frequency and a fixed channel layout.
-  if (!asc || size < 2) return -1;
-  const int object = asc[0] >> 3;
-  const int freq = ((asc[0] & 7) << 1) | (asc[1] >> 7);
-  const int channels = (asc[1] >> 3) & 0xf;
-  if (object < 1 || object > 4 || freq > 12 || channels < 1 || channels > 7) return -1;
-  if (add_aac_adts() < 0) return -1;
+  Stream parsed{Kind::kAacRaw, 0, kStreamTypeAdts, 0};
+  if (!parse_asc(asc, size, &parsed) || add_aac_adts() < 0) return -1;
   Stream &s = streams_.back();
   s.kind = Kind::kAacRaw;
-  s.adts[0] = static_cast<uint8_t>(object - 1);
-  s.adts[1] = static_cast<uint8_t>(freq);
-  s.adts[2] = static_cast<uint8_t>(channels);
+  std::copy(parsed.adts, parsed.adts + 3, s.adts);
   return static_cast<int>(streams_.size()) - 1;
+}
+
+bool TsWriter::set_h264_config(int stream, const uint8_t *avcc, size_t size) {
+  if (stream < 0 || static_cast<size_t>(stream) >= streams_.size() ||
+      streams_[stream].kind != Kind::kH264)
+    return false;
+  return parse_avcc(avcc, size, &streams_[stream]);
+}
+
+bool TsWriter::set_aac_config(int stream, const uint8_t *asc, size_t size) {
+  if (stream < 0 || static_cast<size_t>(stream) >= streams_.size() ||
+      streams_[stream].kind != Kind::kAacRaw)
+    return false;
+  return parse_asc(asc, size, &streams_[stream]);
 }
 
 int TsWriter::add_aac_adts() {
@@ -117,6 +145,11 @@ int TsWriter::add_aac_adts() {
 bool TsWriter::has_video() const {
   return std::any_of(streams_.begin(), streams_.end(),
                      [](const Stream &s) { return s.kind == Kind::kH264; });
+}
+
+bool TsWriter::is_adts(int stream) const {
+  return stream >= 0 && static_cast<size_t>(stream) < streams_.size() &&
+         streams_[stream].kind == Kind::kAacAdts;
 }
 
 int TsWriter::pcr_stream() const {

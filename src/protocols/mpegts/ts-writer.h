@@ -39,6 +39,12 @@ class TsWriter {
   int add_h264(const uint8_t *avcc, size_t size);
   int add_aac_raw(const uint8_t *asc, size_t size);
   int add_aac_adts();
+  // A new configuration for a stream already added (a publisher that came back with other
+  // encoder settings): the next keyframe carries the new SPS/PPS, the next AAC frame the new
+  // ADTS header. False, changing nothing, when the record is malformed or `stream` is not of
+  // that kind (raw AAC only: ADTS carries its own configuration).
+  bool set_h264_config(int stream, const uint8_t *avcc, size_t size);
+  bool set_aac_config(int stream, const uint8_t *asc, size_t size);
 
   // Appends the TS packets of one access unit to `out`. Times are in 90 kHz units (33 bits are
   // kept); dts < 0 means "same as pts". Returns false, writing nothing, when the unit is
@@ -50,6 +56,7 @@ class TsWriter {
   std::vector<uint8_t> tables();
 
   bool has_video() const;
+  bool is_adts(int stream) const;  // added with add_aac_adts()
   size_t streams() const { return streams_.size(); }
 
  private:
@@ -65,6 +72,8 @@ class TsWriter {
     uint8_t adts[3] = {0, 0, 0};     // raw AAC: profile, frequency index, channels
   };
 
+  static bool parse_avcc(const uint8_t *avcc, size_t size, Stream *s);
+  static bool parse_asc(const uint8_t *asc, size_t size, Stream *s);
   void append_tables(std::vector<uint8_t> *out);
   void append_section(uint16_t pid, uint8_t *cc, const std::vector<uint8_t> &section,
                       std::vector<uint8_t> *out);
