@@ -287,7 +287,6 @@ void RtmpConnection::play_decided(std::shared_ptr<LiveStream> stream, const std:
 
 void RtmpConnection::pump_play() {
   if (closed_ || !play_ || close_after_flush_) return;
-  rtmp::Session &session = conn_.session();
   // The fanout wakes a player only when its queue was empty: keep refilling and writing until
   // the queue is drained or the socket is full (then on_writable() pumps again).
   for (int round = 0;; round++) {
@@ -311,10 +310,15 @@ void RtmpConnection::pump_play() {
     }
     bool took = false;
     while (out_bytes_ < kPlayLowMark && !closed_) {
-      if (!play_->pull_into(session)) break;
+      GRef<GBytes> shared;
+      if (!play_->pull_into(conn_, &shared)) break;
       took = true;
-      std::vector<uint8_t> out = conn_.take_output();
+      // What the session queued before goes out first; shared chunks skip its writer.
+      std::vector<uint8_t> out = shared
+                                     ? conn_.take_output_then_shared(g_bytes_get_size(shared.get()))
+                                     : conn_.take_output();
       if (!out.empty()) queue_output(std::move(out));
+      if (shared) queue_shared(std::move(shared));
     }
     if (closed_) return;
     if (play_->closed()) {
@@ -324,7 +328,7 @@ void RtmpConnection::pump_play() {
         return;
       }
       GST_INFO("RTMP player %s ends: %s", peer_.c_str(), why.c_str());
-      session.end_play();
+      conn_.session().end_play();
       play_.reset();
       std::vector<uint8_t> out = conn_.take_output();
       if (!out.empty()) queue_output(std::move(out));
@@ -339,14 +343,27 @@ void RtmpConnection::pump_play() {
 }
 
 void RtmpConnection::queue_output(std::vector<uint8_t> bytes) {
-  if (closed_ || bytes.empty()) return;
-  if (out_bytes_ + bytes.size() > kMaxOutputBytes) {
+  OutPiece piece;
+  piece.own = std::move(bytes);
+  queue_piece(std::move(piece));
+}
+
+void RtmpConnection::queue_shared(GRef<GBytes> bytes) {
+  OutPiece piece;
+  piece.shared = std::move(bytes);
+  queue_piece(std::move(piece));
+}
+
+void RtmpConnection::queue_piece(OutPiece piece) {
+  const size_t size = piece.size();
+  if (closed_ || size == 0) return;
+  if (out_bytes_ + size > kMaxOutputBytes) {
     close("output queue full: the client does not read");
     return;
   }
   if (out_bytes_ == 0) last_write_us_ = g_get_monotonic_time();
-  out_bytes_ += bytes.size();
-  out_.push_back(std::move(bytes));
+  out_bytes_ += size;
+  out_.push_back(std::move(piece));
 }
 
 void RtmpConnection::try_write() {

@@ -77,6 +77,7 @@ class RtmpConnection : public std::enable_shared_from_this<RtmpConnection> {
   void publish_decided(std::shared_ptr<PushFeed> feed, const std::string &error);
   void play_decided(std::shared_ptr<LiveStream> stream, const std::string &error);
   void queue_output(std::vector<uint8_t> bytes);
+  void queue_shared(GRef<GBytes> bytes);  // media chunks every player of the stream writes
   void try_write();
   void coalesce_reads(gint64 now_us);
   void set_rcvlowat(int bytes);
@@ -89,7 +90,20 @@ class RtmpConnection : public std::enable_shared_from_this<RtmpConnection> {
   rtmp::ServerConnection conn_;
   GSource *read_source_ = nullptr;   // owned; attached to state_.context while reading
   GSource *write_source_ = nullptr;  // owned; attached while output is blocked
-  std::deque<std::vector<uint8_t>> out_;
+  // One piece of output: this connection's own bytes (replies, control, a player's own media),
+  // or a reference to media chunks shared by the players of a stream (never copied here).
+  struct OutPiece {
+    std::vector<uint8_t> own;
+    GRef<GBytes> shared;
+    const uint8_t *data() const {
+      return shared ? static_cast<const uint8_t *>(g_bytes_get_data(shared.get(), nullptr))
+                    : own.data();
+    }
+    size_t size() const { return shared ? g_bytes_get_size(shared.get()) : own.size(); }
+  };
+  void queue_piece(OutPiece piece);
+
+  std::deque<OutPiece> out_;
   size_t out_offset_ = 0;  // bytes of out_.front() already written
   size_t out_bytes_ = 0;   // bytes queued and not written
   bool close_after_flush_ = false;

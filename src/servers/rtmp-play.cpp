@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "common/gref.h"
+#include "protocols/rtmp/flv-chunks.h"
 #include "servers/rtmp-connection.h"
 
 #define GST_CAT_DEFAULT estuary_rtmp_debug
@@ -25,6 +26,59 @@ bool starts_flv_header(GstBuffer *buf) {
   guint8 magic[4];
   return gst_buffer_extract(buf, 0, magic, 4) == 4 && magic[0] == 'F' && magic[1] == 'L' &&
          magic[2] == 'V' && magic[3] == 1;
+}
+
+// The RTMP chunks of one FLV fanout buffer's tags, made for every player of the stream.
+struct SharedChunks {
+  GRef<GBytes> bytes;  // null when the buffer is not whole FLV tags: players parse it themselves
+  bool has_media = false;
+  uint32_t last_media_timestamp = 0;
+};
+
+// Where the shared form is made: here, by the first RTMP player that pulls a buffer, and kept ON
+// that buffer (qdata) rather than made by a second fanout format fed from the FLV branch. A
+// stream nobody plays over RTMP never pays for it; HTTP-FLV viewers keep their FLV bytes; the
+// chunks live exactly as long as the buffer does (keyframe cache, a viewer's queue), so there is
+// no cache to evict and a buffer address cannot be reused while its chunks are reachable; and
+// the fanout's rules (headers first, latest keyframe, skipping a slow viewer ahead) stay the
+// only ones. The chunks are a copy of the tags, so the stream's keyframe cache is held twice
+// while RTMP players are on it.
+GQuark shared_chunks_quark() {
+  static const GQuark quark = g_quark_from_static_string("estuary-rtmp-shared-chunks");
+  return quark;
+}
+
+// Guards getting and setting that qdata: two RTMP listeners' threads may pull the same buffer,
+// and a pointer from gst_mini_object_get_qdata() is only borrowed.
+GMutex shared_chunks_lock;
+
+std::shared_ptr<const SharedChunks> shared_chunks(GstBuffer *buf) {
+  using Held = std::shared_ptr<const SharedChunks>;
+  GstMiniObject *obj = GST_MINI_OBJECT_CAST(buf);
+  {
+    MutexLock l(&shared_chunks_lock);
+    if (auto *held = static_cast<Held *>(gst_mini_object_get_qdata(obj, shared_chunks_quark())))
+      return *held;
+  }
+  auto made = std::make_shared<SharedChunks>();
+  BufferMap map(buf, GST_MAP_READ);
+  if (map.ok()) {
+    if (auto chunked = rtmp::chunk_flv_tags(map.data(), map.size(), rtmp::kSharedChunkSize,
+                                            rtmp::kSharedStreamId)) {
+      made->has_media = chunked->has_media;
+      made->last_media_timestamp = chunked->last_media_timestamp;
+      auto *vec = new std::vector<uint8_t>(std::move(chunked->bytes));
+      made->bytes = GRef<GBytes>::adopt(g_bytes_new_with_free_func(
+          vec->data(), vec->size(),
+          [](gpointer p) { delete static_cast<std::vector<uint8_t> *>(p); }, vec));
+    }
+  }
+  MutexLock l(&shared_chunks_lock);
+  if (auto *held = static_cast<Held *>(gst_mini_object_get_qdata(obj, shared_chunks_quark())))
+    return *held;  // another thread was first
+  gst_mini_object_set_qdata(obj, shared_chunks_quark(), new Held(made),
+                            [](gpointer p) { delete static_cast<Held *>(p); });
+  return made;
 }
 
 }  // namespace
@@ -95,13 +149,26 @@ std::string RtmpPlay::close_reason() const {
   return failed_ ? "the FLV output could not be parsed" : viewer_->close_reason();
 }
 
-bool RtmpPlay::pull_into(rtmp::Session &session) {
+bool RtmpPlay::pull_into(rtmp::ServerConnection &conn, GRef<GBytes> *shared) {
   if (failed_) return false;
   GRef<GstBuffer> buf = viewer_->pull();
   if (!buf) return false;
   // The fanout repeats the headers (FLV file header first) after skipping a slow viewer ahead:
   // start parsing afresh there, so the header is not read as a tag.
   if (starts_flv_header(buf.get())) reader_ = rtmp::FlvTagReader();
+  // Shared chunks start at a tag boundary, so only a player whose own parser is at one may
+  // switch to them (it always is with whole-tag buffers, which both FLV muxers push).
+  if (reader_.buffered() == 0 && conn.takes_shared_media()) {
+    std::shared_ptr<const SharedChunks> chunks = shared_chunks(buf.get());
+    if (chunks->bytes) {
+      if (chunks->has_media) position_ms_ = chunks->last_media_timestamp;
+      *shared = chunks->bytes;
+      set_path(true);
+      return true;
+    }
+  }
+  set_path(false);
+  rtmp::Session &session = conn.session();
   BufferMap map(buf.get(), GST_MAP_READ);
   if (!map.ok()) return true;
   tags_.clear();
@@ -117,6 +184,14 @@ bool RtmpPlay::pull_into(rtmp::Session &session) {
     session.send_media(tag.type, tag.timestamp, std::move(tag.body));
   }
   return true;
+}
+
+void RtmpPlay::set_path(bool shared) {
+  const Path path = shared ? Path::kShared : Path::kOwn;
+  if (path == path_) return;
+  path_ = path;
+  GST_DEBUG("%s: RTMP player %s", stream_.c_str(),
+            shared ? "takes the stream's shared chunks" : "makes its own chunks");
 }
 
 void RtmpPlay::report(guint64 down, guint64 up) {

@@ -19,6 +19,20 @@ static void put_basic_header(std::vector<uint8_t> *out, uint8_t fmt, uint32_t cs
   }
 }
 
+// The payload after a message's first header, split into chunks with fmt 3 headers between.
+static void put_payload_chunks(uint32_t csid, bool extended, uint32_t field, const uint8_t *payload,
+                               size_t length, uint32_t chunk_size, std::vector<uint8_t> *out) {
+  size_t off = 0;
+  for (;;) {
+    size_t n = std::min<size_t>(chunk_size, length - off);
+    out->insert(out->end(), payload + off, payload + off + n);
+    off += n;
+    if (off >= length) break;
+    put_basic_header(out, 3, csid);
+    if (extended) put_be32(out, field);  // continuation chunks repeat it (spec 5.3.1.3)
+  }
+}
+
 bool ChunkWriter::write(const Message &m, std::vector<uint8_t> *out) {
   if (m.csid < 2 || m.csid > 65599 || m.payload.size() > 0xFFFFFF) return false;
   size_t start = out->size();
@@ -61,15 +75,7 @@ bool ChunkWriter::write(const Message &m, std::vector<uint8_t> *out) {
   }
   if (extended) put_be32(out, field);
 
-  size_t off = 0;
-  for (;;) {
-    size_t n = std::min<size_t>(chunk_size_, length - off);
-    out->insert(out->end(), m.payload.begin() + off, m.payload.begin() + off + n);
-    off += n;
-    if (off >= length) break;
-    put_basic_header(out, 3, m.csid);
-    if (extended) put_be32(out, field);  // continuation chunks repeat it (spec 5.3.1.3)
-  }
+  put_payload_chunks(m.csid, extended, field, m.payload.data(), length, chunk_size_, out);
   bytes_sent_ += out->size() - start;
 
   if (m.type == kMsgSetChunkSize && m.payload.size() >= 4) {
@@ -78,6 +84,26 @@ bool ChunkWriter::write(const Message &m, std::vector<uint8_t> *out) {
         0x7FFFFFFF;
     if (v > 0) chunk_size_ = v;
   }
+  return true;
+}
+
+void ChunkWriter::sent_elsewhere(uint64_t bytes, std::initializer_list<uint32_t> csids) {
+  bytes_sent_ += bytes;
+  for (uint32_t csid : csids) last_.erase(csid);
+}
+
+bool write_fmt0_chunks(uint32_t csid, uint8_t type, uint32_t timestamp, uint32_t stream_id,
+                       const uint8_t *payload, size_t len, uint32_t chunk_size,
+                       std::vector<uint8_t> *out) {
+  if (csid < 2 || csid > 65599 || len > 0xFFFFFF || chunk_size == 0) return false;
+  const bool extended = timestamp >= 0xFFFFFF;
+  put_basic_header(out, 0, csid);
+  put_be24(out, extended ? 0xFFFFFF : timestamp);
+  put_be24(out, static_cast<uint32_t>(len));
+  out->push_back(type);
+  put_le32(out, stream_id);
+  if (extended) put_be32(out, timestamp);
+  put_payload_chunks(csid, extended, timestamp, payload, len, chunk_size, out);
   return true;
 }
 

@@ -42,6 +42,8 @@ class FlvTagReader {
   explicit FlvTagReader(uint32_t max_tag_size = 16 * 1024 * 1024) : max_tag_size_(max_tag_size) {}
   // Appends every complete tag to *out; keeps partial data for the next call.
   Error feed(const uint8_t *data, size_t len, std::vector<FlvTag> *out);
+  // Bytes of an incomplete tag (or file header) kept from earlier feeds; 0 at a tag boundary.
+  size_t buffered() const { return buf_.size(); }
   // The media message carrying `tag` on message stream `stream_id`.
   static Message to_message(const FlvTag &tag, uint32_t stream_id);
 

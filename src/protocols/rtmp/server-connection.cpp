@@ -1,5 +1,7 @@
 #include "protocols/rtmp/server-connection.h"
 
+#include "protocols/rtmp/flv-chunks.h"
+
 namespace estuary::rtmp {
 
 ServerConnection::ServerConnection(ServerConnectionConfig config)
@@ -59,6 +61,18 @@ void ServerConnection::flush_session() {
 std::vector<uint8_t> ServerConnection::take_output() {
   flush_session();
   return std::exchange(out_, {});
+}
+
+bool ServerConnection::takes_shared_media() const {
+  return !failed_ && writer_.chunk_size() == kSharedChunkSize &&
+         session_.takes_media_unfiltered(kSharedStreamId);
+}
+
+std::vector<uint8_t> ServerConnection::take_output_then_shared(size_t shared_bytes) {
+  std::vector<uint8_t> out = take_output();
+  // Shared chunks only ever use the media chunk streams (flv-chunks.h).
+  writer_.sent_elsewhere(shared_bytes, {kCsidAudio, kCsidVideo, kCsidData});
+  return out;
 }
 
 }  // namespace estuary::rtmp

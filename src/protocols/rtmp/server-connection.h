@@ -47,6 +47,14 @@ class ServerConnection {
   std::vector<uint8_t> take_output();
   std::vector<Event> take_events() { return session_.take_events(); }
 
+  // Whether media chunked for every player (rtmp::chunk_flv_tags at kSharedChunkSize on
+  // kSharedStreamId) is right for this client now: our chunk size was announced and the session
+  // passes media unfiltered on that stream. Otherwise media goes through session().send_media().
+  bool takes_shared_media() const;
+  // take_output() for a caller that writes `shared_bytes` of those chunks right after the bytes
+  // returned: they count as sent, and the media chunk streams restart with fmt 0 headers.
+  std::vector<uint8_t> take_output_then_shared(size_t shared_bytes);
+
   Session &session() { return session_; }
   // True after a reject or an error: write the remaining output, then close.
   bool wants_close() const { return failed_ || session_.wants_close(); }

@@ -102,6 +102,12 @@ class Session {
   // Queues a media message for the player (type 8, 9 or 18, payload in FLV tag body form).
   // Dropped when nobody plays, while paused, or when the player turned that kind off.
   void send_media(uint8_t type, uint32_t timestamp, std::vector<uint8_t> payload);
+  // True when send_media() would pass every media message unchanged on message stream
+  // `stream_id`: playing that stream, not paused, taking audio and video. The server may then
+  // write media chunked once for all players (rtmp::chunk_flv_tags) instead of send_media().
+  bool takes_media_unfiltered(uint32_t stream_id) const {
+    return playing_ && !paused_ && want_audio_ && want_video_ && active_stream_id_ == stream_id;
+  }
   // Any onStatus the server wants to send on the active play or publish stream.
   void send_status(std::string_view level, std::string_view code, std::string_view description);
   // Tells a player the stream ended (onStatus Play.Stop + StreamEOF).
