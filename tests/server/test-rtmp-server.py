@@ -214,6 +214,139 @@ class RawRtmp:
         self.sock.close()
 
 
+class RtmpReader(RawRtmp):
+    """A raw player that reads what it is sent: the chunk stream demuxed (all four header
+    formats, extended timestamps, Set Chunk Size), each media message kept with the format of
+    its first chunk, so a test can tell the stream's shared chunks (fmt 0 on every message)
+    from a player's own (compressed headers)."""
+
+    def __init__(self, port):
+        super().__init__(port)
+        self.buf = bytearray()
+        self.chunk_size = 128
+        self.streams = {}
+
+    def play_on(self, app, stream, stream_id):
+        """connect, createStream until the server hands out `stream_id`, play on that one."""
+        connect = amf_string("connect") + amf_number(1) + amf_object({
+            "app": amf_string(app), "tcUrl": amf_string("rtmp://127.0.0.1:%d/%s" % (self.port, app))})
+        out = chunk(3, 20, 0, connect)
+        for i in range(stream_id):
+            out += chunk(3, 20, 0, amf_string("createStream") + amf_number(2 + i) + b"\x05")
+        play = amf_string("play") + amf_number(0) + b"\x05" + amf_string(stream)
+        self.sock.sendall(out + chunk(8, 20, stream_id, play))
+
+    def _take(self, n):
+        while len(self.buf) < n:
+            more = self.sock.recv(65536)
+            assert more, "the server closed the player"
+            self.buf += more
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        return out
+
+    def next_message(self):
+        """The next complete message: dict(fmt, type, sid, ts, payload)."""
+        while True:
+            b0 = self._take(1)[0]
+            fmt, csid = b0 >> 6, b0 & 0x3F
+            if csid == 0:
+                csid = 64 + self._take(1)[0]
+            elif csid == 1:
+                x = self._take(2)
+                csid = 64 + x[0] + 256 * x[1]
+            st = self.streams.setdefault(csid, {"ts": 0, "delta": 0, "len": 0, "type": 0,
+                                                "sid": 0, "ext": False, "partial": None})
+            field = None
+            if fmt <= 2:
+                field = int.from_bytes(self._take(3), "big")
+            if fmt <= 1:
+                st["len"] = int.from_bytes(self._take(3), "big")
+                st["type"] = self._take(1)[0]
+            if fmt == 0:
+                st["sid"] = struct.unpack("<I", self._take(4))[0]
+            if fmt <= 2:
+                st["ext"] = field == 0xFFFFFF
+            if st["ext"]:
+                ext = int.from_bytes(self._take(4), "big")
+                field = ext if fmt <= 2 else field
+            if st["partial"] is None:  # a new message starts
+                if fmt == 0:
+                    st["ts"] = field
+                elif fmt in (1, 2):
+                    st["delta"] = field
+                    st["ts"] = (st["ts"] + field) & 0xFFFFFFFF
+                else:
+                    st["ts"] = (st["ts"] + st["delta"]) & 0xFFFFFFFF
+                st["partial"] = b""
+                st["first_fmt"] = fmt
+            n = min(self.chunk_size, st["len"] - len(st["partial"]))
+            st["partial"] += self._take(n)
+            if len(st["partial"]) < st["len"]:
+                continue
+            m = {"fmt": st["first_fmt"], "type": st["type"], "sid": st["sid"], "ts": st["ts"],
+                 "payload": st["partial"]}
+            st["partial"] = None
+            if m["type"] == 1:
+                self.chunk_size = struct.unpack(">I", m["payload"][:4])[0] & 0x7FFFFFFF
+            return m
+
+    def read_media(self, video_frames, timeout=60):
+        """Audio and video messages until `video_frames` video ones came."""
+        end = time.monotonic() + timeout
+        media = []
+        while sum(1 for m in media if m["type"] == 9) < video_frames:
+            assert time.monotonic() < end, "only %d media messages in %d s" % (len(media), timeout)
+            m = self.next_message()
+            if m["type"] in (8, 9):
+                media.append(m)
+        return media
+
+
+def flv_of(media):
+    """The media messages as an FLV file, for ffmpeg to decode."""
+    out = b"FLV\x01\x05" + struct.pack(">II", 9, 0)
+    for m in media:
+        body = m["payload"]
+        out += (bytes([m["type"]]) + len(body).to_bytes(3, "big") +
+                (m["ts"] & 0xFFFFFF).to_bytes(3, "big") + bytes([m["ts"] >> 24]) + b"\0\0\0" +
+                body + struct.pack(">I", 11 + len(body)))
+    return out
+
+
+def decoded_frames(source, seconds=None):
+    """(codec names, decoded video frames, decoded audio frames) of `source` (a URL or a file):
+    ffmpeg decodes every frame and stops at the first decoding error."""
+    args = ["ffmpeg", "-hide_banner", "-nostdin", "-xerror"]
+    if "://" in source:
+        args += ["-rw_timeout", "20000000"]
+    args += ["-i", source]
+    if seconds:
+        args += ["-t", str(seconds)]
+    out = subprocess.run(args + ["-f", "framemd5", "-"], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, (source, out.stderr[-2000:])
+    source_part = out.stderr.split("Output #0")[0]
+    codecs = sorted(set(re.findall(r"Stream #0:\d+.*?: (?:Video|Audio): (\w+)", source_part)))
+    lines = [l for l in out.stdout.splitlines() if l and not l.startswith("#")]
+    return (codecs, sum(1 for l in lines if l.startswith("0,")),
+            sum(1 for l in lines if l.startswith("1,")))
+
+
+def check_play_start(media, stream_id):
+    """A player's media starts with the AVC and AAC sequence headers, then a keyframe, all on
+    its message stream, with each kind's timestamps in order."""
+    video = [m for m in media if m["type"] == 9]
+    audio = [m for m in media if m["type"] == 8]
+    assert video[0]["payload"][:2] == b"\x17\x00", video[0]["payload"][:5]
+    assert audio and audio[0]["payload"][0] >> 4 == 10 and audio[0]["payload"][1] == 0, audio[:1]
+    assert video[1]["payload"][:2] == b"\x17\x01", "the first frame is not a keyframe"
+    assert all(m["sid"] == stream_id for m in media), {m["sid"] for m in media}
+    for kind in (video, audio):
+        stamps = [m["ts"] for m in kind[1:]]
+        assert stamps == sorted(stamps), stamps[:20]
+
+
 # --- ingest -------------------------------------------------------------------------------------
 
 def ingest_server(binary):
@@ -520,6 +653,75 @@ def test_twenty_players_start_at_keyframe(binary):
     assert all(f.startswith("K") for f in firsts), firsts
 
 
+def test_two_players_share_chunks(binary):
+    """Two ffmpeg players at once decode h264 and aac; a raw player on message stream 1 beside
+    them gets the stream's shared chunks (a full header on every media message) and its media
+    decodes too."""
+    s = viewers_server(binary)
+    url = s.rtmp("live", "live")
+    results = [None, None]
+
+    def play(i):
+        results[i] = decoded_frames(url, seconds=4)
+    threads = [threading.Thread(target=play, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    shared = RtmpReader(s.rtmp_port)
+    shared.handshake()
+    shared.play_on("live", "live", 1)
+    media = shared.read_media(60)
+    shared.close()
+    for t in threads:
+        t.join(timeout=150)
+    for codecs, video, audio in results:
+        assert codecs == ["aac", "h264"], codecs
+        assert video >= 50 and audio >= 50, (video, audio)  # 4 s at 25 fps, ~43 AAC frames/s
+    check_play_start(media, 1)
+    assert shared.chunk_size == 4096
+    assert all(m["fmt"] == 0 for m in media), [m["fmt"] for m in media][:40]
+    with tempfile.NamedTemporaryFile(suffix=".flv") as f:
+        f.write(flv_of(media))
+        f.flush()
+        codecs, video, audio = decoded_frames(f.name)
+    assert codecs == ["aac", "h264"] and video >= 55 and audio > 50, (codecs, video, audio)
+
+
+def test_player_on_stream_two_gets_own_chunks(binary):
+    """A player whose play runs on message stream 2 cannot take chunks stamped with stream 1:
+    it gets messages of its own (compressed headers), on stream 2, while a player on stream 1
+    takes the shared ones; both decode."""
+    s = viewers_server(binary)
+    own = RtmpReader(s.rtmp_port)
+    own.handshake()
+    own.play_on("live", "live", 2)
+    shared = RtmpReader(s.rtmp_port)
+    shared.handshake()
+    shared.play_on("live", "live", 1)
+    got = {}
+
+    def read(name, reader):
+        got[name] = reader.read_media(60)
+    threads = [threading.Thread(target=read, args=(n, r)) for n, r in
+               (("own", own), ("shared", shared))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=90)
+    own.close()
+    shared.close()
+    assert set(got) == {"own", "shared"}, got.keys()
+    check_play_start(got["own"], 2)
+    check_play_start(got["shared"], 1)
+    assert any(m["fmt"] != 0 for m in got["own"]), "the own path sent only full headers"
+    assert all(m["fmt"] == 0 for m in got["shared"])
+    for name in ("own", "shared"):
+        with tempfile.NamedTemporaryFile(suffix=".flv") as f:
+            f.write(flv_of(got[name]))
+            f.flush()
+            codecs, video, audio = decoded_frames(f.name)
+        assert codecs == ["aac", "h264"] and video >= 55 and audio > 50, (name, codecs, video)
+
+
 GROUPS = {
     "ingest": [("ffmpeg push, read back over RTMP, HLS and HTTP-FLV (h264+aac)",
                 test_ffmpeg_push_read_back),
@@ -536,7 +738,11 @@ GROUPS = {
                 test_resume_new_encoder_settings)],
     "viewers": [("a player that never reads is dropped, another keeps receiving",
                  test_non_reading_player_dropped),
-                ("20 concurrent players start at a keyframe", test_twenty_players_start_at_keyframe)],
+                ("20 concurrent players start at a keyframe", test_twenty_players_start_at_keyframe),
+                ("two ffmpeg players decode; a player on stream 1 gets the shared chunks",
+                 test_two_players_share_chunks),
+                ("a player on message stream 2 gets its own chunks; both decode",
+                 test_player_on_stream_two_gets_own_chunks)],
 }
 
 
