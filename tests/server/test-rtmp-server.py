@@ -5,12 +5,15 @@ ffmpeg and GStreamer (rtmp2sink) push over RTMP into push:// streams; ffprobe re
 HLS, HTTP-FLV and RTMP play. Refused pushes (passphrase, host) get the RTMP error and the server
 keeps serving; hostile bytes end only their own connection; a publisher that drops and comes back
 inside the resume window keeps an HLS reader going; a player that stops reading is dropped while
-another keeps receiving; 20 concurrent players each start at a keyframe.
+another keeps receiving; 20 concurrent players each start at a keyframe; players on message
+stream 1 get the stream's shared chunks and a player on stream 2 its own, all decodable, with the
+FLV branch muxed in place and on flvmux.
 
-    test-rtmp-server.py ESTUARY_BINARY {ingest|refuse|resume|viewers}
+    test-rtmp-server.py ESTUARY_BINARY {ingest|refuse|resume|viewers|flvmux}
 
 The raw RTMP client below (handshake, connect/createStream/play with AMF0) exists only to make a
-player that never reads and to send malformed bytes; everything else uses ffmpeg/ffprobe/gst.
+player that never reads, to send malformed bytes and to see chunk headers (RtmpReader);
+everything else uses ffmpeg/ffprobe/gst.
 """
 
 import json
@@ -37,9 +40,9 @@ _fixtures = []
 class Server:
     """A daemon with RTMP and HTTP (HLS, FLV) on free ports and the given streams."""
 
-    def __init__(self, binary, streams):
+    def __init__(self, binary, streams, env=None):
         self.daemon = h.Daemon(binary, config_text=json.dumps({"config": {"protocols": []},
-                                                               "streams": {}}))
+                                                               "streams": {}}), env=env)
         self.daemon.start()
         self.rtmp_port = h.free_port()
         self.http_port = h.free_port()
@@ -225,6 +228,7 @@ class RtmpReader(RawRtmp):
         self.buf = bytearray()
         self.chunk_size = 128
         self.streams = {}
+        self.metadata_before_media = False  # an onMetaData data message came first
 
     def play_on(self, app, stream, stream_id):
         """connect, createStream until the server hands out `stream_id`, play on that one."""
@@ -300,6 +304,8 @@ class RtmpReader(RawRtmp):
             m = self.next_message()
             if m["type"] in (8, 9):
                 media.append(m)
+            elif m["type"] == 18 and not media and b"onMetaData" in m["payload"][:16]:
+                self.metadata_before_media = True
         return media
 
 
@@ -653,11 +659,22 @@ def test_twenty_players_start_at_keyframe(binary):
     assert all(f.startswith("K") for f in firsts), firsts
 
 
-def test_two_players_share_chunks(binary):
+def flvmux_server(binary):
+    """Like viewers_server, with the FLV branch on flvmux (which also sends onMetaData)."""
+    if not hasattr(flvmux_server, "s"):
+        flvmux_server.s = Server(binary, {"live": {"source": "push://"}},
+                                 env={"ESTUARY_FLV_MUXER": "flvmux"})
+        flvmux_server.s.push("live", "live")
+        wait_tracks(flvmux_server.s, "live")
+        probe_until(flvmux_server.s.rtmp("live", "live"), ["aac", "h264"])
+    return flvmux_server.s
+
+
+def test_two_players_share_chunks(binary, fixture=viewers_server):
     """Two ffmpeg players at once decode h264 and aac; a raw player on message stream 1 beside
     them gets the stream's shared chunks (a full header on every media message) and its media
     decodes too."""
-    s = viewers_server(binary)
+    s = fixture(binary)
     url = s.rtmp("live", "live")
     results = [None, None]
 
@@ -686,11 +703,11 @@ def test_two_players_share_chunks(binary):
     assert codecs == ["aac", "h264"] and video >= 55 and audio > 50, (codecs, video, audio)
 
 
-def test_player_on_stream_two_gets_own_chunks(binary):
+def test_player_on_stream_two_gets_own_chunks(binary, fixture=viewers_server):
     """A player whose play runs on message stream 2 cannot take chunks stamped with stream 1:
     it gets messages of its own (compressed headers), on stream 2, while a player on stream 1
     takes the shared ones; both decode."""
-    s = viewers_server(binary)
+    s = fixture(binary)
     own = RtmpReader(s.rtmp_port)
     own.handshake()
     own.play_on("live", "live", 2)
@@ -710,6 +727,8 @@ def test_player_on_stream_two_gets_own_chunks(binary):
     own.close()
     shared.close()
     assert set(got) == {"own", "shared"}, got.keys()
+    if fixture is flvmux_server:
+        assert own.metadata_before_media and shared.metadata_before_media
     check_play_start(got["own"], 2)
     check_play_start(got["shared"], 1)
     assert any(m["fmt"] != 0 for m in got["own"]), "the own path sent only full headers"
@@ -743,6 +762,10 @@ GROUPS = {
                  test_two_players_share_chunks),
                 ("a player on message stream 2 gets its own chunks; both decode",
                  test_player_on_stream_two_gets_own_chunks)],
+    "flvmux": [("FLV branch on flvmux: two ffmpeg players decode; stream 1 gets shared chunks",
+                lambda binary: test_two_players_share_chunks(binary, flvmux_server)),
+               ("FLV branch on flvmux: onMetaData first; stream 2 gets its own chunks",
+                lambda binary: test_player_on_stream_two_gets_own_chunks(binary, flvmux_server))],
 }
 
 
