@@ -1,4 +1,7 @@
-// FLV tag reader and the audio/video body header parsers on arbitrary bytes.
+// FLV tag reader, the shared-chunk maker and the audio/video body header parsers on arbitrary
+// bytes.
+#include "protocols/rtmp/chunk-reader.h"
+#include "protocols/rtmp/flv-chunks.h"
 #include "protocols/rtmp/flv-tag.h"
 #include "protocols/rtmp/media-header.h"
 
@@ -19,6 +22,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (a && a->data_offset > t.body.size()) __builtin_trap();
     std::vector<uint8_t> out;
     flv_append_message(FlvTagReader::to_message(t, 1), &out);
+  }
+  // Whole tags become chunks a reader at our chunk size takes back as the same number of
+  // messages, each at most as long as the input.
+  if (auto chunked = chunk_flv_tags(data, size, kSharedChunkSize, kSharedStreamId)) {
+    ChunkReader chunks;
+    const uint8_t set_size[] = {0x02, 0, 0, 0, 0, 0, 4, 0x01, 0, 0, 0, 0, 0, 0, 0x10, 0};
+    std::vector<Message> messages;
+    if (chunks.feed(set_size, sizeof set_size, &messages) != ChunkError::kNone) __builtin_trap();
+    messages.clear();
+    if (chunks.feed(chunked->bytes.data(), chunked->bytes.size(), &messages) != ChunkError::kNone ||
+        messages.size() != chunked->messages)
+      __builtin_trap();
+    for (const Message &m : messages)
+      if (m.payload.size() > size) __builtin_trap();
   }
   return 0;
 }
