@@ -54,6 +54,10 @@ GMutex shared_chunks_lock;
 
 std::shared_ptr<const SharedChunks> shared_chunks(GstBuffer *buf) {
   using Held = std::shared_ptr<const SharedChunks>;
+  // A pooled buffer is revived rather than freed, with its qdata, and refilled: chunks kept on it
+  // could outlive its bytes. Our FLV muxers never push pooled buffers; should one appear, its
+  // players make their own chunks.
+  if (buf->pool) return std::make_shared<SharedChunks>();
   GstMiniObject *obj = GST_MINI_OBJECT_CAST(buf);
   {
     MutexLock l(&shared_chunks_lock);
