@@ -157,11 +157,9 @@ bool RtmpPlay::pull_into(rtmp::ServerConnection &conn, GRef<GBytes> *shared) {
   if (failed_) return false;
   GRef<GstBuffer> buf = viewer_->pull();
   if (!buf) return false;
-  // The fanout repeats the headers (FLV file header first) after skipping a slow viewer ahead:
-  // start parsing afresh there, so the header is not read as a tag.
-  if (starts_flv_header(buf.get())) reader_ = rtmp::FlvTagReader();
   // Shared chunks start at a tag boundary, so only a player whose own parser is at one may
-  // switch to them (it always is with whole-tag buffers, which both FLV muxers push).
+  // switch to them (it always is with whole-tag buffers, which both FLV muxers push). Its parser
+  // is left alone meanwhile: a header buffer is recognised below when the player parses again.
   if (reader_.buffered() == 0 && conn.takes_shared_media()) {
     std::shared_ptr<const SharedChunks> chunks = shared_chunks(buf.get());
     if (chunks->bytes) {
@@ -172,6 +170,9 @@ bool RtmpPlay::pull_into(rtmp::ServerConnection &conn, GRef<GBytes> *shared) {
     }
   }
   set_path(false);
+  // The fanout repeats the headers (FLV file header first) after skipping a slow viewer ahead:
+  // start parsing afresh there, so the header is not read as a tag.
+  if (starts_flv_header(buf.get())) reader_ = rtmp::FlvTagReader();
   rtmp::Session &session = conn.session();
   BufferMap map(buf.get(), GST_MAP_READ);
   if (!map.ok()) return true;
