@@ -9,7 +9,7 @@
 #include <unordered_map>
 
 #include "protocols/http/request-head.h"
-#include "servers/http1-poller.h"
+#include "servers/epoll-poller.h"
 #include "servers/http1-server.h"
 
 namespace estuary {
@@ -22,7 +22,7 @@ struct Http1Core {
   Http1Server::ErrorPage error_page;
   GMainContext *context = nullptr;
   // Watches every connection's socket; the key of each is the connection's id.
-  Http1Poller poller;
+  EpollPoller poller;
   // Every live connection by id, owned here; a connection removes itself when it ends. Ids are
   // never reused, so an event for a connection that ended meanwhile finds nothing.
   std::unordered_map<guint64, std::shared_ptr<Http1Connection>> connections;

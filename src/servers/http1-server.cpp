@@ -148,7 +148,9 @@ bool Http1Server::listen(GMainContext *context, GInetAddress *address, guint por
                 "an HTTP server listens in one main context only");
     return false;
   }
-  if (!impl_->poller.start(context, Impl::on_ready, impl_.get(), error)) return false;
+  if (!impl_->poller.start(context, "estuary-http1-connections", Impl::on_ready, impl_.get(),
+                           error))
+    return false;
   impl_->context = context;
   GSocketFamily family = g_inet_address_get_family(address);
   bool v6_any = family == G_SOCKET_FAMILY_IPV6 && g_inet_address_get_is_any(address);

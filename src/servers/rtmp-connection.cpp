@@ -1,5 +1,6 @@
 #include "servers/rtmp-connection.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -36,9 +37,9 @@ constexpr gint64 kReportIntervalUs = G_USEC_PER_SEC;
 constexpr guint64 kCoalesceMs = 10;
 constexpr int kMaxRcvLowat = 64 * 1024;
 
-std::string remote_address(GSocketConnection *connection) {
+std::string remote_address(GSocket *socket) {
   GRef<GSocketAddress> addr =
-      GRef<GSocketAddress>::adopt(g_socket_connection_get_remote_address(connection, nullptr));
+      GRef<GSocketAddress>::adopt(g_socket_get_remote_address(socket, nullptr));
   if (!addr || !G_IS_INET_SOCKET_ADDRESS(addr.get())) return "unknown";
   GCharPtr text(g_inet_address_to_string(
       g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(addr.get()))));
@@ -55,15 +56,17 @@ const char *publish_refusal_code(const std::string &why) {
 
 }  // namespace
 
-RtmpConnection::RtmpConnection(RtmpServerState &state, GSocketConnection *connection)
+RtmpConnection::RtmpConnection(RtmpServerState &state, guint64 id, GRef<GSocket> socket)
     : state_(state),
-      connection_(GRef<GSocketConnection>::ref(connection)),
-      socket_(g_socket_connection_get_socket(connection)),
-      peer_(remote_address(connection)) {
+      id_(id),
+      owned_socket_(std::move(socket)),
+      socket_(owned_socket_.get()),
+      fd_(g_socket_get_fd(socket_)),
+      peer_(remote_address(socket_)) {
   created_us_ = last_read_us_ = last_write_us_ = g_get_monotonic_time();
 }
 
-RtmpConnection::~RtmpConnection() { remove_sources(); }
+RtmpConnection::~RtmpConnection() { unwatch(); }
 
 void RtmpConnection::start() {
   g_socket_set_blocking(socket_, FALSE);
@@ -73,46 +76,56 @@ void RtmpConnection::start() {
   set_reading(true);
 }
 
-void RtmpConnection::remove_sources() {
-  for (GSource **s : {&read_source_, &write_source_}) {
-    if (!*s) continue;
-    g_source_destroy(*s);
-    g_source_unref(*s);
-    *s = nullptr;
+void RtmpConnection::unwatch() {
+  if (watched_ == 0) return;
+  state_.poller.remove(fd_);
+  watched_ = 0;
+}
+
+void RtmpConnection::update_watch() {
+  if (closed_) return;
+  const guint want = (reading_ ? G_IO_IN : 0) | (write_blocked_ ? G_IO_OUT : 0);
+  if (want == watched_) return;
+  if (want == 0) {
+    unwatch();
+    return;
   }
+  const bool ok = watched_ == 0 ? state_.poller.add(fd_, id_, want)
+                                : state_.poller.modify(fd_, id_, want);
+  if (!ok) {
+    close(std::string("cannot watch the socket: ") + g_strerror(errno));
+    return;
+  }
+  watched_ = want;
 }
 
 void RtmpConnection::set_reading(bool on) {
-  if (closed_ || on == (read_source_ != nullptr)) return;
-  if (!on) {
-    g_source_destroy(read_source_);
-    g_source_unref(read_source_);
-    read_source_ = nullptr;
-    return;
-  }
-  read_source_ = g_socket_create_source(
-      socket_, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
-  g_source_set_callback(read_source_, G_SOURCE_FUNC(on_readable), this, nullptr);
-  g_source_attach(read_source_, state_.context.get());
+  if (closed_ || on == reading_) return;
+  reading_ = on;
+  update_watch();
 }
 
-gboolean RtmpConnection::on_readable(GSocket *, GIOCondition, gpointer self) {
-  // Keeps the connection alive through the dispatch even if it closes itself.
-  std::shared_ptr<RtmpConnection> conn = static_cast<RtmpConnection *>(self)->shared_from_this();
-  conn->read_some();
-  return G_SOURCE_CONTINUE;  // close() and set_reading(false) destroy the source themselves
+void RtmpConnection::wait_writable(bool on) {
+  if (closed_ || on == write_blocked_) return;
+  write_blocked_ = on;
+  update_watch();
 }
 
-gboolean RtmpConnection::on_writable(GSocket *, GIOCondition, gpointer self) {
-  std::shared_ptr<RtmpConnection> conn = static_cast<RtmpConnection *>(self)->shared_from_this();
-  conn->try_write();
-  conn->pump_play();
-  return G_SOURCE_CONTINUE;
+void RtmpConnection::on_ready(guint events) {
+  // Keeps the connection alive through the callback even if it closes itself.
+  std::shared_ptr<RtmpConnection> self = shared_from_this();
+  // HUP and ERR go to whichever side is watched: its read or write then fails with the reason
+  // logged. An event of this wakeup may predate a change of interest: check the current one.
+  const guint trouble = G_IO_HUP | G_IO_ERR;
+  if ((events & (G_IO_IN | trouble)) && reading_) read_some();
+  if (closed_ || !(events & (G_IO_OUT | trouble)) || !write_blocked_) return;
+  try_write();
+  pump_play();
 }
 
 void RtmpConnection::read_some() {
   guint8 buf[kReadSize];
-  for (int i = 0; i < kReadsPerDispatch && read_source_ && !closed_; i++) {
+  for (int i = 0; i < kReadsPerDispatch && reading_ && !closed_; i++) {
     GError *err = nullptr;
     gssize n = g_socket_receive(socket_, reinterpret_cast<gchar *>(buf), sizeof buf, nullptr, &err);
     if (n < 0) {
@@ -288,7 +301,7 @@ void RtmpConnection::play_decided(std::shared_ptr<LiveStream> stream, const std:
 void RtmpConnection::pump_play() {
   if (closed_ || !play_ || close_after_flush_) return;
   // The fanout wakes a player only when its queue was empty: keep refilling and writing until
-  // the queue is drained or the socket is full (then on_writable() pumps again).
+  // the queue is drained or the socket is full (then on_ready() pumps again).
   for (int round = 0;; round++) {
     if (round == kPlayRoundsPerDispatch) {
       // A reader that drains as fast as we fill: let the other clients of the thread run and
@@ -337,7 +350,7 @@ void RtmpConnection::pump_play() {
       break;
     }
     try_write();
-    if (closed_ || write_source_ || !took) return;
+    if (closed_ || write_blocked_ || !took) return;
   }
   try_write();
 }
@@ -383,11 +396,7 @@ void RtmpConnection::try_write() {
     if (sent < 0) {
       if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
         g_error_free(err);
-        if (!write_source_) {
-          write_source_ = g_socket_create_source(socket_, G_IO_OUT, nullptr);
-          g_source_set_callback(write_source_, G_SOURCE_FUNC(on_writable), this, nullptr);
-          g_source_attach(write_source_, state_.context.get());
-        }
+        wait_writable(true);
         return;
       }
       std::string why = std::string("write failed: ") + err->message;
@@ -410,11 +419,7 @@ void RtmpConnection::try_write() {
       out_.pop_front();
     }
   }
-  if (write_source_) {
-    g_source_destroy(write_source_);
-    g_source_unref(write_source_);
-    write_source_ = nullptr;
-  }
+  wait_writable(false);
   if (close_after_flush_) close(conn_.failed() ? conn_.error() : "session ended");
 }
 
@@ -468,7 +473,7 @@ void RtmpConnection::coalesce_reads(gint64 now_us) {
     rate_mark_bytes_ = bytes_read_;
     set_rcvlowat(static_cast<int>(CLAMP(per_second * coalesce_ms / 1000, 1, kMaxRcvLowat)));
   }
-  if (rcvlowat_ > 1 && read_source_) read_some();  // what waits below the mark
+  if (rcvlowat_ > 1 && reading_) read_some();  // what waits below the mark
 }
 
 void RtmpConnection::set_rcvlowat(int bytes) {
@@ -491,7 +496,7 @@ void RtmpConnection::close(const std::string &reason) {
            " out)",
            peer_.c_str(), conn_.session().stream_name().empty() ? "" : " on ",
            conn_.session().stream_name().c_str(), reason.c_str(), bytes_read_, bytes_written_);
-  remove_sources();
+  unwatch();
   if (publish_) publish_->report(bytes_written_, bytes_read_);
   if (play_) play_->report(bytes_written_, bytes_read_);
   publish_.reset();  // ends the feed: the stream may wait for the publisher to come back
@@ -502,22 +507,17 @@ void RtmpConnection::close(const std::string &reason) {
   // Leave the server's set from a fresh dispatch: close() may run inside our own callbacks.
   struct Removal {
     RtmpServerState *state;
-    RtmpConnection *conn;
+    guint64 id;
   };
   GSource *idle = g_idle_source_new();
   g_source_set_callback(
       idle,
       [](gpointer data) -> gboolean {
         auto *r = static_cast<Removal *>(data);
-        for (auto it = r->state->connections.begin(); it != r->state->connections.end(); ++it) {
-          if (it->get() == r->conn) {
-            r->state->connections.erase(it);
-            break;
-          }
-        }
+        r->state->connections.erase(r->id);
         return G_SOURCE_REMOVE;
       },
-      new Removal{&state_, this}, [](gpointer data) { delete static_cast<Removal *>(data); });
+      new Removal{&state_, id_}, [](gpointer data) { delete static_cast<Removal *>(data); });
   g_source_attach(idle, state_.context.get());
   g_source_unref(idle);
 }

@@ -12,13 +12,14 @@
 
 #include <deque>
 #include <memory>
-#include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/gref.h"
 #include "pipelines/live-stream.h"
 #include "protocols/rtmp/server-connection.h"
+#include "servers/epoll-poller.h"
 
 GST_DEBUG_CATEGORY_EXTERN(estuary_rtmp_debug);
 
@@ -41,20 +42,27 @@ struct RtmpServerState {
   RtmpSettings settings;
   GRef<GMainContext> context;  // the server thread's context
   bool stopping = false;
-  std::set<std::shared_ptr<RtmpConnection>> connections;
+  // Watches the listening sockets and every connection's socket (one fd for the context).
+  EpollPoller poller;
+  // Every live connection by id (its poller key), owned here; a connection removes itself soon
+  // after it closes. Ids are never reused, so a stale event finds nothing.
+  std::unordered_map<guint64, std::shared_ptr<RtmpConnection>> connections;
+  guint64 next_id = 1;
   std::shared_ptr<PlayWakes> play_wakes;  // created with the first player
 };
 
 class RtmpConnection : public std::enable_shared_from_this<RtmpConnection> {
  public:
-  // `connection` (transfer none) is an accepted client.
-  RtmpConnection(RtmpServerState &state, GSocketConnection *connection);
+  // `socket` is an accepted client; `id` its key in state.connections and the poller.
+  RtmpConnection(RtmpServerState &state, guint64 id, GRef<GSocket> socket);
   ~RtmpConnection();
   RtmpConnection(const RtmpConnection &) = delete;
   RtmpConnection &operator=(const RtmpConnection &) = delete;
 
   // Starts reading; call once right after the connection joined state.connections.
   void start();
+  // The poller's report for this connection's socket (G_IO_* bits).
+  void on_ready(guint events);
   // Once a second from the server: statistics and time limits.
   void tick(gint64 now_us);
   // Ends the connection now (logged with `reason`) and removes it from the server soon after.
@@ -65,10 +73,9 @@ class RtmpConnection : public std::enable_shared_from_this<RtmpConnection> {
   const std::string &peer() const { return peer_; }
 
  private:
-  static gboolean on_readable(GSocket *, GIOCondition cond, gpointer self);
-  static gboolean on_writable(GSocket *, GIOCondition cond, gpointer self);
-
   void set_reading(bool on);
+  void wait_writable(bool on);
+  void update_watch();  // the poller's interest from reading_ and write_blocked_
   void read_some();
   void process();  // events and output of the protocol code, until nothing is left
   void handle_event(rtmp::Event &e);
@@ -81,15 +88,20 @@ class RtmpConnection : public std::enable_shared_from_this<RtmpConnection> {
   void try_write();
   void coalesce_reads(gint64 now_us);
   void set_rcvlowat(int bytes);
-  void remove_sources();
+  void unwatch();
 
   RtmpServerState &state_;
-  GRef<GSocketConnection> connection_;
-  GSocket *socket_ = nullptr;  // owned by connection_
-  std::string peer_;           // client IP address
+  const guint64 id_;
+  GRef<GSocket> owned_socket_;
+  GSocket *socket_ = nullptr;  // owned by owned_socket_
+  const int fd_;
+  std::string peer_;  // client IP address
   rtmp::ServerConnection conn_;
-  GSource *read_source_ = nullptr;   // owned; attached to state_.context while reading
-  GSource *write_source_ = nullptr;  // owned; attached while output is blocked
+  bool reading_ = false;        // readable interest (publishers: at their SO_RCVLOWAT)
+  bool write_blocked_ = false;  // output waits for the socket: writable interest
+  // Interest registered with state_.poller; 0: not in it (HUP/ERR then go unseen, as with no
+  // interest at all: a paused connection learns of a gone client when it reads or writes).
+  guint watched_ = 0;
   // One piece of output: this connection's own bytes (replies, control, a player's own media),
   // or a reference to media chunks shared by the players of a stream (never copied here).
   struct OutPiece {

@@ -1,8 +1,12 @@
 #include "servers/rtmp-server.h"
-#include "servers/listener-settings.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <vector>
 
+#include "servers/listener-settings.h"
 #include "servers/rtmp-connection.h"
 #include "servers/server-thread.h"
 
@@ -13,36 +17,79 @@ namespace estuary {
 
 namespace {
 
-// Beyond this many clients new ones are turned away at once, bounding memory and sources.
+// Beyond this many clients new ones are turned away at once, bounding memory and fds.
 constexpr size_t kMaxConnections = 4096;
 // Enough for a thousand players connecting at once; GLib's default backlog (10) makes the kernel
 // drop SYNs in such a burst and the clients wait for their retransmission (1 s, 3 s...).
 constexpr int kListenBacklog = 1024;
+// Accepts per wakeup of a listening socket, so a connection burst still lets clients be served.
+constexpr int kAcceptsPerWake = 64;
+// Poller keys: a listening socket's is this bit with its fd; a connection's is its id (from 1).
+constexpr guint64 kListenerKey = guint64{1} << 63;
 
-gboolean on_incoming(GSocketService *, GSocketConnection *connection, GObject *, gpointer data) {
-  auto &state = *static_cast<RtmpServerState *>(data);
-  if (state.stopping) return FALSE;
-  if (state.connections.size() >= kMaxConnections) {
-    GST_WARNING("refusing an RTMP client: %zu connections already", state.connections.size());
-    return FALSE;  // the service closes it
+void accept_from(RtmpServerState &state, int listen_fd) {
+  for (int i = 0; i < kAcceptsPerWake; i++) {
+    int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) GST_WARNING("accept: %s", g_strerror(errno));
+      return;
+    }
+    if (state.connections.size() >= kMaxConnections) {
+      GST_WARNING("refusing an RTMP client: %zu connections already", state.connections.size());
+      ::close(fd);
+      continue;
+    }
+    GError *error = nullptr;
+    GRef<GSocket> socket = GRef<GSocket>::adopt(g_socket_new_from_fd(fd, &error));
+    if (!socket) {
+      GST_WARNING("accepted RTMP socket: %s", error->message);
+      g_error_free(error);
+      ::close(fd);
+      continue;
+    }
+    const guint64 id = state.next_id++;
+    auto conn = std::make_shared<RtmpConnection>(state, id, std::move(socket));
+    state.connections.emplace(id, conn);
+    conn->start();
   }
-  auto conn = std::make_shared<RtmpConnection>(state, connection);
-  state.connections.insert(conn);
-  conn->start();
-  return TRUE;
+}
+
+// The poller's report: a listening socket to accept from, or a connection's socket.
+void on_ready(gpointer data, guint64 key, guint events) {
+  auto &state = *static_cast<RtmpServerState *>(data);
+  if (state.stopping) return;
+  if (key & kListenerKey) {
+    accept_from(state, static_cast<int>(key & ~kListenerKey));
+    return;
+  }
+  auto it = state.connections.find(key);
+  if (it == state.connections.end()) return;  // ended earlier in this wakeup
+  std::shared_ptr<RtmpConnection> conn = it->second;
+  conn->on_ready(events);
 }
 
 gboolean on_tick(gpointer data) {
   auto &state = *static_cast<RtmpServerState *>(data);
   gint64 now = g_get_monotonic_time();
-  // A copy: tick() may close a connection, which removes it from the set later.
-  std::vector<std::shared_ptr<RtmpConnection>> all(state.connections.begin(),
-                                                   state.connections.end());
+  // A copy: tick() may close a connection, which removes it from the map later.
+  std::vector<std::shared_ptr<RtmpConnection>> all;
+  all.reserve(state.connections.size());
+  for (auto &kv : state.connections) all.push_back(kv.second);
   for (auto &c : all) c->tick(now);
   return G_SOURCE_CONTINUE;
 }
 
-// A GSocketService on a ServerThread; the state is touched only on that thread once it runs.
+// GSocketListener binds (IPv4 and IPv6 for the wildcard, as the host allows); its "event"
+// signal hands over each socket it listens on, which the poller then watches. The listener never
+// accepts itself: its accept GSources would be one more source per socket.
+void on_listener_event(GSocketListener *, GSocketListenerEvent event, GSocket *socket,
+                       gpointer data) {
+  if (event == G_SOCKET_LISTENER_LISTENED)
+    static_cast<std::vector<GRef<GSocket>> *>(data)->push_back(GRef<GSocket>::ref(socket));
+}
+
+// Listening sockets and connections on one EpollPoller on a ServerThread; the state is touched only on that thread once it runs.
 class RtmpServer : public Listener {
  public:
   explicit RtmpServer(StreamDirectory &streams)
@@ -85,20 +132,35 @@ guint listen(GSocketListener *listener, const RtmpSettings &s, GError **error) {
   return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(eff.get()));
 }
 
+// Starts the poller and adds the listening sockets to it.
+bool watch_listeners(RtmpServerState &state, GMainContext *context,
+                     const std::vector<GRef<GSocket>> &sockets, GError **error) {
+  if (!state.poller.start(context, "estuary-rtmp-sockets", on_ready, &state, error)) return false;
+  for (auto &s : sockets) {
+    const int fd = g_socket_get_fd(s.get());
+    if (!state.poller.add(fd, kListenerKey | static_cast<guint64>(fd), G_IO_IN)) {
+      const int e = errno;
+      g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "epoll: %s", g_strerror(e));
+      return false;
+    }
+  }
+  return true;
+}
+
 // The server thread's body.
 void RtmpServer::serve(ServerThread &thread, RtmpServerState &state) {
-  // The service starts accepting on the thread-default context when a port is added.
-  GRef<GSocketService> service = GRef<GSocketService>::adopt(g_socket_service_new());
+  GRef<GSocketListener> listener = GRef<GSocketListener>::adopt(g_socket_listener_new());
+  std::vector<GRef<GSocket>> sockets;
+  g_signal_connect(listener.get(), "event", G_CALLBACK(on_listener_event), &sockets);
   GError *err = nullptr;
-  guint bound = listen(G_SOCKET_LISTENER(service.get()), state.settings, &err);
-  if (bound == 0) {
+  guint bound = listen(listener.get(), state.settings, &err);
+  if (bound == 0 || !watch_listeners(state, thread.context(), sockets, &err)) {
     g_prefix_error(&err, "RTMP on %s:%u: ", state.settings.interface.c_str(), state.settings.port);
-    g_socket_listener_close(G_SOCKET_LISTENER(service.get()));
+    for (auto &s : sockets) state.poller.remove(g_socket_get_fd(s.get()));
+    g_socket_listener_close(listener.get());
     thread.fail(err);
     return;
   }
-  g_signal_connect(service.get(), "incoming", G_CALLBACK(on_incoming), &state);
-  g_socket_service_start(service.get());
   GRef<GSource> tick = GRef<GSource>::adopt(g_timeout_source_new_seconds(1));
   g_source_set_callback(tick.get(), on_tick, &state, nullptr);
   g_source_attach(tick.get(), thread.context());
@@ -109,10 +171,10 @@ void RtmpServer::serve(ServerThread &thread, RtmpServerState &state) {
   // Shutdown, still on this thread: publishers end their feeds and viewers leave their fanouts.
   state.stopping = true;
   g_source_destroy(tick.get());
-  g_socket_service_stop(service.get());
-  g_socket_listener_close(G_SOCKET_LISTENER(service.get()));
-  std::vector<std::shared_ptr<RtmpConnection>> all(state.connections.begin(),
-                                                   state.connections.end());
+  for (auto &s : sockets) state.poller.remove(g_socket_get_fd(s.get()));
+  g_socket_listener_close(listener.get());
+  std::vector<std::shared_ptr<RtmpConnection>> all;
+  for (auto &kv : state.connections) all.push_back(kv.second);
   for (auto &c : all) c->close("server stopping");
   // Runs the removals close() posted, and any decision callbacks already queued.
   thread.drain();

@@ -1,8 +1,9 @@
 // RtmpServer: the RTMP media server (the `RTMP` protocol, port 1935). Takes pushes
 // (rtmp://host:port/passphrase/stream, manual 3.3.1) into push:// streams and plays every live
-// stream from its shared FLV branch (rtmp://host:port/app/stream). A GSocketService on its own
-// thread and GMainContext, one RtmpConnection per client (rtmp-connection.h), so a slow or
-// hostile client never stalls the others or the control thread.
+// stream from its shared FLV branch (rtmp://host:port/app/stream). Runs on its own thread and
+// GMainContext, one RtmpConnection per client (rtmp-connection.h), so a slow or hostile client
+// never stalls the others or the control thread. The listening sockets and every client's socket
+// share one EpollPoller (epoll-poller.h): a wakeup costs the ready sockets, not all of them.
 //
 // The controller registers it with ProtocolSupervisor:
 //

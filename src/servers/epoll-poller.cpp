@@ -1,4 +1,4 @@
-#include "servers/http1-poller.h"
+#include "servers/epoll-poller.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -8,12 +8,12 @@
 #include <gio/gio.h>
 #include <gst/gst.h>
 
-GST_DEBUG_CATEGORY_EXTERN(estuary_http1_debug);
-#define GST_CAT_DEFAULT estuary_http1_debug
+GST_DEBUG_CATEGORY_STATIC(estuary_epoll_debug);
+#define GST_CAT_DEFAULT estuary_epoll_debug
 
 namespace estuary {
 
-// The connection code speaks GIOCondition/poll bits; epoll's are the same numbers on Linux.
+// Callers speak GIOCondition/poll bits; epoll's are the same numbers on Linux.
 static_assert(int{EPOLLIN} == int{G_IO_IN} && int{EPOLLOUT} == int{G_IO_OUT} &&
                   int{EPOLLERR} == int{G_IO_ERR} && int{EPOLLHUP} == int{G_IO_HUP} &&
                   int{EPOLLRDHUP} == int{POLLRDHUP},
@@ -28,12 +28,12 @@ struct PollerSource {
   GSource source;
   // Cleared when the poller goes away, possibly from inside one of its own callbacks; GLib holds
   // a reference to the source while it dispatches, so this field stays readable.
-  Http1Poller *poller;
+  EpollPoller *poller;
 };
 
 }  // namespace
 
-Http1Poller::~Http1Poller() {
+EpollPoller::~EpollPoller() {
   if (source_) {
     reinterpret_cast<PollerSource *>(source_)->poller = nullptr;
     g_source_destroy(source_);
@@ -42,7 +42,14 @@ Http1Poller::~Http1Poller() {
   if (epoll_fd_ >= 0) close(epoll_fd_);
 }
 
-bool Http1Poller::start(GMainContext *context, Ready ready, gpointer user, GError **error) {
+bool EpollPoller::start(GMainContext *context, const char *name, Ready ready, gpointer user,
+                        GError **error) {
+  static gsize debug_init = 0;
+  if (g_once_init_enter(&debug_init)) {
+    GST_DEBUG_CATEGORY_INIT(estuary_epoll_debug, "estuary-epoll", 0,
+                            "one epoll fd per server context");
+    g_once_init_leave(&debug_init, 1);
+  }
   if (source_) return true;
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) {
@@ -55,18 +62,18 @@ bool Http1Poller::start(GMainContext *context, Ready ready, gpointer user, GErro
   // No prepare/check: GLib polls the epoll fd and dispatches when it is readable.
   static GSourceFuncs funcs = [] {
     GSourceFuncs f = {};
-    f.dispatch = &Http1Poller::dispatch;
+    f.dispatch = &EpollPoller::dispatch;
     return f;
   }();
   source_ = g_source_new(&funcs, sizeof(PollerSource));
   reinterpret_cast<PollerSource *>(source_)->poller = this;
-  g_source_set_name(source_, "estuary-http1-connections");
+  g_source_set_name(source_, name);
   g_source_add_unix_fd(source_, epoll_fd_, G_IO_IN);
   g_source_attach(source_, context);
   return true;
 }
 
-gboolean Http1Poller::dispatch(GSource *source, GSourceFunc, gpointer) {
+gboolean EpollPoller::dispatch(GSource *source, GSourceFunc, gpointer) {
   auto *ps = reinterpret_cast<PollerSource *>(source);
   if (!ps->poller) return G_SOURCE_REMOVE;
   struct epoll_event events[kMaxEvents];
@@ -76,27 +83,27 @@ gboolean Http1Poller::dispatch(GSource *source, GSourceFunc, gpointer) {
   } while (n < 0 && errno == EINTR);
   if (n < 0) GST_WARNING("epoll_wait: %s", g_strerror(errno));
   for (int i = 0; i < n && ps->poller; i++) {
-    Http1Poller *p = ps->poller;
+    EpollPoller *p = ps->poller;
     p->ready_(p->user_, events[i].data.u64, events[i].events);
   }
   return G_SOURCE_CONTINUE;
 }
 
-bool Http1Poller::add(int fd, guint64 key, guint events) {
+bool EpollPoller::add(int fd, guint64 key, guint events) {
   struct epoll_event ev = {};
   ev.events = events;
   ev.data.u64 = key;
   return epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0;
 }
 
-bool Http1Poller::modify(int fd, guint64 key, guint events) {
+bool EpollPoller::modify(int fd, guint64 key, guint events) {
   struct epoll_event ev = {};
   ev.events = events;
   ev.data.u64 = key;
   return epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0;
 }
 
-void Http1Poller::remove(int fd) {
+void EpollPoller::remove(int fd) {
   if (epoll_fd_ >= 0) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
 }
 
