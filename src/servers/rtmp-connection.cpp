@@ -90,8 +90,8 @@ void RtmpConnection::update_watch() {
     unwatch();
     return;
   }
-  const bool ok = watched_ == 0 ? state_.poller.add(fd_, id_, want)
-                                : state_.poller.modify(fd_, id_, want);
+  const bool ok =
+      watched_ == 0 ? state_.poller.add(fd_, id_, want) : state_.poller.modify(fd_, id_, want);
   if (!ok) {
     close(std::string("cannot watch the socket: ") + g_strerror(errno));
     return;

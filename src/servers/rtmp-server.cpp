@@ -89,7 +89,8 @@ void on_listener_event(GSocketListener *, GSocketListenerEvent event, GSocket *s
     static_cast<std::vector<GRef<GSocket>> *>(data)->push_back(GRef<GSocket>::ref(socket));
 }
 
-// Listening sockets and connections on one EpollPoller on a ServerThread; the state is touched only on that thread once it runs.
+// Listening sockets and connections on one EpollPoller on a ServerThread; the state is touched
+// only on that thread once it runs.
 class RtmpServer : public Listener {
  public:
   explicit RtmpServer(StreamDirectory &streams)

@@ -49,8 +49,8 @@ struct Fixture {
   void wait_for(size_t count) {
     gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
     GRef<GSource> guard = GRef<GSource>::adopt(g_timeout_source_new(50));
-    g_source_set_callback(guard.get(), [](gpointer) -> gboolean { return G_SOURCE_CONTINUE; }, nullptr,
-                          nullptr);
+    g_source_set_callback(
+        guard.get(), [](gpointer) -> gboolean { return G_SOURCE_CONTINUE; }, nullptr, nullptr);
     g_source_attach(guard.get(), context.get());
     while (seen.size() < count && g_get_monotonic_time() < deadline)
       g_main_context_iteration(context.get(), TRUE);
