@@ -156,6 +156,7 @@ struct FormatBranch::Impl {
   std::vector<Track> tracks;  // frozen once started, so push() reads it without a lock
   bool started = false;
   bool has_video = false;
+  bool in_place = false;  // set by start(): no pipeline, push() reaches the sink itself
   Sink sink;
   std::unique_ptr<OutputFraming> framing;  // streaming thread only
   GRef<GstCaps> last_caps;                 // streaming thread only
@@ -393,6 +394,7 @@ bool FormatBranch::start(GError **error) {
   }
   b.started = true;
   if (is_text_format(b.format)) {
+    b.in_place = true;
     if (b.format == OutputFormat::kWebVTT && b.sink.on_headers) {
       GRef<GstBuffer> h =
           GRef<GstBuffer>::adopt(gst_buffer_new_memdup(kWebVttHeader, strlen(kWebVttHeader)));
@@ -400,8 +402,10 @@ bool FormatBranch::start(GError **error) {
     }
     return true;
   }
-  if ((b.format == OutputFormat::kTS || b.format == OutputFormat::kFLV) && start_direct())
+  if ((b.format == OutputFormat::kTS || b.format == OutputFormat::kFLV) && start_direct()) {
+    b.in_place = true;
     return true;
+  }
   b.framing = std::make_unique<OutputFraming>(
       b.format, b.has_video,
       [&b](const std::vector<GstBuffer *> &h) {
@@ -540,5 +544,7 @@ std::vector<uint32_t> FormatBranch::tracks() const {
 }
 
 bool FormatBranch::has_video() const { return impl_->has_video; }
+
+bool FormatBranch::muxes_in_place() const { return impl_->in_place; }
 
 }  // namespace estuary

@@ -79,6 +79,10 @@ class FormatBranch {
   OutputFormat format() const;
   std::vector<uint32_t> tracks() const;
   bool has_video() const;
+  // After a successful start(): true when push() muxes on the caller's thread and reaches the
+  // Sink before it returns, never blocking (TsDirectMux / FlvDirectMux, subtitle text); false
+  // when a muxer pipeline with threads of its own runs (its appsrc may queue or drop).
+  bool muxes_in_place() const;
 
   struct Impl;
 

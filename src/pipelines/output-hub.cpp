@@ -1,12 +1,11 @@
 #include "pipelines/output-hub.h"
 
-#include <atomic>
 #include <sstream>
-#include <thread>
 
 #include "elements/estbuffer-reader.h"
 #include "elements/estbuffer-ring.h"
 #include "pipelines/output-branch.h"
+#include "pipelines/output-feed.h"
 #include "pipelines/output-segmenter.h"
 
 GST_DEBUG_CATEGORY_STATIC(hub_debug);
@@ -71,18 +70,15 @@ TrackRequest TrackRequest::parse(const char *video, const char *audio) {
   return r;
 }
 
-// One running branch: a reader on the stream buffer, a pump thread pushing into the muxer, and
-// the muxer's consumer (a fanout, a segment store, or a file).
+// One running branch: the muxer, its consumer (a fanout, a segment store, or a file) and the feed
+// from the stream buffer into it (output-feed.h: on the producer's thread, or a pump thread).
 struct OutputBranchState {
-  std::unique_ptr<BufferReader> reader;
   std::unique_ptr<FormatBranch> branch;
   std::shared_ptr<Fanout> fanout;
   std::shared_ptr<SegmentStore> store;
   std::unique_ptr<TsSegmenter> segmenter;
   std::shared_ptr<FileCollector> file;
-  std::thread pump;
-  std::atomic<bool> stopping{false};
-  std::atomic<bool> finished{false};
+  std::unique_ptr<BranchFeed> feed;  // declared last: stopped first when the state goes
 
   // File targets: completed file, or the reason it failed, and who waits for it.
   std::mutex file_lock;  // guards the three members below
@@ -90,26 +86,7 @@ struct OutputBranchState {
   std::string file_error;
   std::vector<OutputHub::FileReady> file_waiters;
 
-  void run_pump() {
-    ReadItem item;
-    while (!stopping) {
-      BufferReader::Status st = reader->next(&item);
-      if (st == BufferReader::Status::kItem) {
-        // The first item of each track has caps_changed too; the branch ignores equal caps.
-        if (item.caps_changed && item.caps) branch->update_track(item.track_id, item.caps.get());
-        if (item.discont && segmenter)
-          segmenter->discontinuity_at(GST_BUFFER_DTS_OR_PTS(item.buffer.get()));
-        branch->push(item.track_id, item.buffer.release());
-        continue;
-      }
-      if (st == BufferReader::Status::kEnded) {
-        branch->end();
-        break;
-      }
-      reader->wait(g_get_monotonic_time() + 100 * G_TIME_SPAN_MILLISECOND);
-    }
-    finished = true;
-  }
+  bool finished() const { return feed && feed->finished(); }
 
   void file_done(GBytes *bytes, const std::string &error) {
     std::vector<OutputHub::FileReady> waiters;
@@ -123,9 +100,9 @@ struct OutputBranchState {
     for (auto &w : waiters) w(bytes, error);
   }
 
+  // Not from a branch Sink callback. After feed->stop() nothing pushes into the branch any more.
   void stop() {
-    stopping = true;
-    if (pump.joinable()) pump.join();
+    if (feed) feed->stop();
     if (branch) branch->stop();
     if (fanout) fanout->end();
     if (store && !store->ended()) store->end();
@@ -256,10 +233,20 @@ std::shared_ptr<OutputBranchState> OutputHub::start_branch(OutputFormat format,
   BufferReader::Options ropts;
   ropts.start = live_ ? BufferReader::Start::kLatestKey : BufferReader::Start::kOldest;
   ropts.tracks = selected;
-  state->reader = std::make_unique<BufferReader>(ring_, ropts);
-  state->pump = std::thread([raw = state.get()] { raw->run_pump(); });
-  GST_INFO("%s: %s branch started with %zu tracks", stream_.c_str(), format_name(format),
-           selected.size());
+  // A branch that muxes in place runs on the producer's thread (output-feed.h). VoD keeps the
+  // pump thread: its first drain is the whole file, which must not hold the thread that asked.
+  const BranchFeed::Mode mode = live_ && state->branch->muxes_in_place()
+                                    ? BranchFeed::Mode::kInline
+                                    : BranchFeed::Mode::kThread;
+  BranchFeed::DiscontHook on_discont;
+  if (TsSegmenter *seg = state->segmenter.get())
+    on_discont = [seg](GstClockTime ts) { seg->discontinuity_at(ts); };
+  state->feed = std::make_unique<BranchFeed>(std::make_unique<BufferReader>(ring_, ropts),
+                                             state->branch.get(), mode, std::move(on_discont));
+  // Inline, this catches up from the latest keyframe here, under lock_ (a GOP, muxed in place).
+  state->feed->start();
+  GST_INFO("%s: %s branch started with %zu tracks, fed %s", stream_.c_str(), format_name(format),
+           selected.size(), mode == BranchFeed::Mode::kInline ? "inline" : "by a pump thread");
   return state;
 }
 
@@ -272,7 +259,7 @@ std::shared_ptr<Fanout> OutputHub::progressive(OutputFormat format, const TrackR
     return nullptr;
   }
   auto it = branches_.find(key);
-  if (it != branches_.end() && !it->second->finished) return it->second->fanout;
+  if (it != branches_.end() && !it->second->finished()) return it->second->fanout;
   auto state = start_branch(format, tracks, Target::kFanout, reason);
   if (!state) return nullptr;
   if (it != branches_.end()) it->second->stop();

@@ -1,8 +1,11 @@
 // OutputHub: the outputs of one running stream, each format muxed once and shared by every viewer
 // of it (DESIGN.md "A stream"). Branches are made on first demand and fed from the stream's
-// buffer by a pump thread; they stop when the stream stops.
+// buffer (BranchFeed, output-feed.h: live branches that mux in place on the producer's thread,
+// the others by a pump thread each); they stop when the stream stops.
 //
-// Thread-safe: HTTP/RTMP server threads call it concurrently. One mutex guards the branch map.
+// Thread-safe: HTTP/RTMP server threads call it concurrently. One mutex guards the branch map;
+// it is taken before any lock of a branch's feed (see output-feed.h), and nothing a feed calls
+// takes it.
 #pragma once
 
 #include <gst/gst.h>
