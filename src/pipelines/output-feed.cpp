@@ -24,9 +24,11 @@ void BranchFeed::start() {
     pump_ = std::thread([this] { run_pump(); });
     return;
   }
-  // The catch-up (a GOP for live) before any producer can drain, so none waits for it; then the
-  // wakeup, and a last drain for what was stored in between (a producer waits for that one).
-  kick();
+  // The wakeup first, then the catch-up (from the latest keyframe for live: a GOP). A producer
+  // whose wakeup comes meanwhile waits for the catch-up, once per new branch, and stores nothing
+  // more while it waits, so the catch-up ends. Catching up before the wakeup was installed, with
+  // no producer waiting, would not end when the producer outpaces the muxing (seen with a
+  // producer pushing as fast as it can into a debug build).
   reader_->set_wakeup([this] { kick(); });
   kick();
 }

@@ -21,9 +21,8 @@
 // another thread: Fanout::push only queues (a slow viewer is skipped or dropped, never waited
 // for), TsSegmenter writes one memfd per closed segment, and viewer / HLS-waiter wakeups post to
 // the servers' main contexts. Producers never contend among themselves for drain_lock_ (the listeners lock
-// serialises them); a producer may find it held only by start() finishing its catch-up (the few
-// buffers stored between its first drain and set_wakeup(): microseconds), or by stop() setting a
-// flag. start() and stop() may run under OutputHub::lock_; they take the listeners lock
+// serialises them); a producer may find it held only by start()'s catch-up (a GOP muxed in
+// place, about a millisecond, once per new branch), or by stop() setting a flag. start() and stop() may run under OutputHub::lock_; they take the listeners lock
 // (set_wakeup) but never while holding drain_lock_.
 #pragma once
 
@@ -54,8 +53,8 @@ class BranchFeed {
   BranchFeed(const BranchFeed &) = delete;
   BranchFeed &operator=(const BranchFeed &) = delete;
 
-  // kInline: catches up (from the reader's start position) on the calling thread, then installs
-  // the reader's wakeup. kThread: starts the pump thread. Call once, before stop().
+  // kInline: installs the reader's wakeup, then catches up (from the reader's start position)
+  // on the calling thread. kThread: starts the pump thread. Call once, before stop().
   void start();
   // Once it returns, nothing more is pushed into the branch and no drain runs. Not from inside
   // a branch Sink callback (it would wait for itself). Idempotent.
