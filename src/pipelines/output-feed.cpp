@@ -7,10 +7,7 @@ namespace estuary {
 
 BranchFeed::BranchFeed(std::unique_ptr<BufferReader> reader, FormatBranch *branch, Mode mode,
                        DiscontHook on_discont)
-    : reader_(std::move(reader)),
-      branch_(branch),
-      mode_(mode),
-      on_discont_(std::move(on_discont)) {
+    : reader_(std::move(reader)), branch_(branch), mode_(mode), on_discont_(std::move(on_discont)) {
   g_mutex_init(&drain_lock_);
 }
 

@@ -20,10 +20,11 @@
 // Nothing reached from a drain takes OutputHub::lock_ or the ring's listeners lock, or waits for
 // another thread: Fanout::push only queues (a slow viewer is skipped or dropped, never waited
 // for), TsSegmenter writes one memfd per closed segment, and viewer / HLS-waiter wakeups post to
-// the servers' main contexts. Producers never contend among themselves for drain_lock_ (the listeners lock
-// serialises them); a producer may find it held only by start()'s catch-up (a GOP muxed in
-// place, about a millisecond, once per new branch), or by stop() setting a flag. start() and stop() may run under OutputHub::lock_; they take the listeners lock
-// (set_wakeup) but never while holding drain_lock_.
+// the servers' main contexts. Producers never contend among themselves for drain_lock_ (the
+// listeners lock serialises them); a producer may find it held only by start()'s catch-up (a GOP
+// muxed in place, about a millisecond, once per new branch), or by stop() setting a flag. start()
+// and stop() may run under OutputHub::lock_; they take the listeners lock (set_wakeup) but never
+// while holding drain_lock_.
 #pragma once
 
 #include <gst/gst.h>

@@ -10,8 +10,8 @@
 #include <string>
 #include <thread>
 
-#include "estbuffer-test-util.h"
 #include "elements/estbuffer-ring.h"
+#include "estbuffer-test-util.h"
 #include "pipelines/fanout.h"
 #include "pipelines/output-branch.h"
 #include "pipelines/output-feed.h"
@@ -62,8 +62,7 @@ class Source {
       v_++;
       return 1;
     }
-    g_assert_cmpint(gst_harness_push(ha_, test::frame(audio_ms(), true, 21, 200)), ==,
-                    GST_FLOW_OK);
+    g_assert_cmpint(gst_harness_push(ha_, test::frame(audio_ms(), true, 21, 200)), ==, GST_FLOW_OK);
     a_++;
     return 2;
   }
@@ -264,8 +263,7 @@ void test_stop_while_draining() {
     auto probe = std::make_shared<Probe>();
     probe->producer = producer_id.load();
     probes.push_back(probe);
-    auto branch =
-        make_branch(i % 2 ? OutputFormat::kTS : OutputFormat::kFLV, *ring, probe);
+    auto branch = make_branch(i % 2 ? OutputFormat::kTS : OutputFormat::kFLV, *ring, probe);
     auto feed = make_inline_feed(ring, branch.get());
     feed->start();
     // Stop while the producer's drains run: wait until they do.
@@ -395,8 +393,7 @@ void test_thread_mode() {
   g_assert_false(branch->muxes_in_place());
   BufferReader::Options o;
   o.start = BufferReader::Start::kOldest;
-  BranchFeed feed(std::make_unique<BufferReader>(ring, o), branch.get(),
-                  BranchFeed::Mode::kThread);
+  BranchFeed feed(std::make_unique<BufferReader>(ring, o), branch.get(), BranchFeed::Mode::kThread);
   feed.start();
   src.push_until(2500);
   src.end();
