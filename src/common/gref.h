@@ -13,8 +13,10 @@
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 
+#include <cstdint>
 #include <memory>
 #include <utility>
+#include <vector>
 
 namespace estuary {
 
@@ -148,6 +150,14 @@ class BufferMap {
   GstMapInfo info_{};
   bool ok_ = false;
 };
+
+// A GBytes that takes `bytes` over (no copy); the vector is freed with the last reference.
+inline GRef<GBytes> bytes_taking(std::vector<uint8_t> &&bytes) {
+  auto *owned = new std::vector<uint8_t>(std::move(bytes));
+  return GRef<GBytes>::adopt(g_bytes_new_with_free_func(
+      owned->data(), owned->size(),
+      [](gpointer p) { delete static_cast<std::vector<uint8_t> *>(p); }, owned));
+}
 
 // Scoped GMutex lock.
 class MutexLock {

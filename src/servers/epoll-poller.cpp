@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
@@ -31,7 +32,38 @@ struct PollerSource {
   EpollPoller *poller;
 };
 
+void init_debug() {
+  static gsize once = 0;
+  if (g_once_init_enter(&once)) {
+    GST_DEBUG_CATEGORY_INIT(estuary_epoll_debug, "estuary-epoll", 0,
+                            "one epoll fd per server context");
+    g_once_init_leave(&once, 1);
+  }
+}
+
 }  // namespace
+
+void accept_pending(int listen_fd, int max, const std::function<void(GRef<GSocket>)> &take) {
+  init_debug();
+  for (int i = 0; i < max; i++) {
+    const int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) GST_WARNING("accept: %s", g_strerror(errno));
+      return;
+    }
+    GError *error = nullptr;
+    GRef<GSocket> socket = GRef<GSocket>::adopt(g_socket_new_from_fd(fd, &error));
+    if (!socket) {
+      GST_WARNING("accepted socket: %s", error->message);
+      g_error_free(error);
+      close(fd);
+      continue;
+    }
+    g_socket_set_blocking(socket.get(), FALSE);
+    take(std::move(socket));
+  }
+}
 
 EpollPoller::~EpollPoller() {
   if (source_) {
@@ -44,12 +76,7 @@ EpollPoller::~EpollPoller() {
 
 bool EpollPoller::start(GMainContext *context, const char *name, Ready ready, gpointer user,
                         GError **error) {
-  static gsize debug_init = 0;
-  if (g_once_init_enter(&debug_init)) {
-    GST_DEBUG_CATEGORY_INIT(estuary_epoll_debug, "estuary-epoll", 0,
-                            "one epoll fd per server context");
-    g_once_init_leave(&debug_init, 1);
-  }
+  init_debug();
   if (source_) return true;
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) {

@@ -4,9 +4,19 @@
 // and poll() visits each fd. Linux only. Context thread only.
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
+
+#include <functional>
+
+#include "common/gref.h"
 
 namespace estuary {
+
+// Accepts the clients pending on the non-blocking listening socket `listen_fd`, at most `max` per
+// call (the rest stay ready for the next wakeup, so a connection burst does not hold the context),
+// and hands each to `take` as a non-blocking GSocket that owns its fd. Failures to accept or to
+// wrap a socket are logged (estuary-epoll) and skip that client.
+void accept_pending(int listen_fd, int max, const std::function<void(GRef<GSocket>)> &take);
 
 class EpollPoller {
  public:

@@ -47,32 +47,16 @@ gboolean Http1Server::Impl::on_accept(GSocket *socket, GIOCondition, gpointer se
 }
 
 void Http1Server::Impl::accept_from(GSocket *listener) {
-  int lfd = g_socket_get_fd(listener);
-  for (int i = 0; i < kAcceptsPerWake; i++) {
-    int fd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK)
-        GST_WARNING("accept: %s", g_strerror(errno));
-      return;
-    }
+  accept_pending(g_socket_get_fd(listener), kAcceptsPerWake, [this](GRef<GSocket> socket) {
+    const int fd = g_socket_get_fd(socket.get());
     int one = 1;
     // Answers are written whole; Nagle would only hold back their last packet.
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    GError *error = nullptr;
-    GRef<GSocket> socket = GRef<GSocket>::adopt(g_socket_new_from_fd(fd, &error));
-    if (!socket) {
-      GST_WARNING("accepted socket: %s", error->message);
-      g_error_free(error);
-      ::close(fd);
-      continue;
-    }
-    g_socket_set_blocking(socket.get(), FALSE);
     guint64 id = next_id++;
     auto connection = std::make_shared<Http1Connection>(this, id, std::move(socket), fd);
     connections.emplace(id, connection);
     connection->start();
-  }
+  });
 }
 
 void Http1Server::Impl::on_ready(gpointer self, guint64 id, guint events) {

@@ -71,10 +71,7 @@ std::shared_ptr<const SharedChunks> shared_chunks(GstBuffer *buf) {
                                             rtmp::kSharedStreamId)) {
       made->has_media = chunked->has_media;
       made->last_media_timestamp = chunked->last_media_timestamp;
-      auto *vec = new std::vector<uint8_t>(std::move(chunked->bytes));
-      made->bytes = GRef<GBytes>::adopt(g_bytes_new_with_free_func(
-          vec->data(), vec->size(),
-          [](gpointer p) { delete static_cast<std::vector<uint8_t> *>(p); }, vec));
+      made->bytes = bytes_taking(std::move(chunked->bytes));
     }
   }
   MutexLock l(&shared_chunks_lock);

@@ -59,11 +59,8 @@ bool RtmpPublish::flush() {
   if (!ok_) return false;
   if (pending_.empty()) return true;
   // The GBytes takes the vector over: no copy on the way into the pipeline.
-  auto *bytes = new std::vector<uint8_t>(std::move(pending_));
+  GRef<GBytes> wrapped = bytes_taking(std::move(pending_));
   pending_.clear();
-  GRef<GBytes> wrapped = GRef<GBytes>::adopt(g_bytes_new_with_free_func(
-      bytes->data(), bytes->size(),
-      [](gpointer p) { delete static_cast<std::vector<uint8_t> *>(p); }, bytes));
   ok_ = feed_->write(wrapped.get());
   if (!ok_) GST_INFO("%s: the stream stopped taking data from its publisher", stream_.c_str());
   return ok_;

@@ -28,31 +28,16 @@ constexpr int kAcceptsPerWake = 64;
 constexpr guint64 kListenerKey = guint64{1} << 63;
 
 void accept_from(RtmpServerState &state, int listen_fd) {
-  for (int i = 0; i < kAcceptsPerWake; i++) {
-    int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) GST_WARNING("accept: %s", g_strerror(errno));
-      return;
-    }
+  accept_pending(listen_fd, kAcceptsPerWake, [&state](GRef<GSocket> socket) {
     if (state.connections.size() >= kMaxConnections) {
       GST_WARNING("refusing an RTMP client: %zu connections already", state.connections.size());
-      ::close(fd);
-      continue;
-    }
-    GError *error = nullptr;
-    GRef<GSocket> socket = GRef<GSocket>::adopt(g_socket_new_from_fd(fd, &error));
-    if (!socket) {
-      GST_WARNING("accepted RTMP socket: %s", error->message);
-      g_error_free(error);
-      ::close(fd);
-      continue;
+      return;  // dropping the socket closes it
     }
     const guint64 id = state.next_id++;
     auto conn = std::make_shared<RtmpConnection>(state, id, std::move(socket));
     state.connections.emplace(id, conn);
     conn->start();
-  }
+  });
 }
 
 // The poller's report: a listening socket to accept from, or a connection's socket.

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "elements/estbuffer-ring.h"
 #include "estbuffer-test-util.h"
@@ -288,6 +289,17 @@ void test_stop_while_draining() {
   }
 }
 
+// The FLV fanout and the HLS store of a live stream, as the HTTP output asks for them.
+std::pair<std::shared_ptr<estuary::Fanout>, std::shared_ptr<estuary::SegmentStore>>
+open_flv_and_hls(estuary::OutputHub &hub) {
+  std::string reason;
+  auto fanout = hub.progressive(OutputFormat::kFLV, {}, &reason);
+  g_assert_nonnull(fanout.get());
+  auto store = hub.hls({}, &reason);
+  g_assert_nonnull(store.get());
+  return {fanout, store};
+}
+
 // Through OutputHub: a live stream's FLV and HLS branches run on the producer's thread (no
 // thread added), viewers are woken from it, and stopping the hub while the producer pushes
 // returns, many times.
@@ -299,11 +311,9 @@ void test_hub_inline() {
   for (int round = 0; round < 50; round++) {
     const auto threads = thread_ids();  // with the last round's producer, joined, maybe listed
     estuary::OutputHub hub("feedtest", ring, true, 1000);
-    std::string reason;
-    auto fanout = hub.progressive(OutputFormat::kFLV, {}, &reason);
-    g_assert_nonnull(fanout.get());
-    auto store = hub.hls({}, &reason);
-    g_assert_nonnull(store.get());
+    const auto outputs = open_flv_and_hls(hub);
+    const auto &fanout = outputs.first;
+    const auto &store = outputs.second;
     g_assert_cmpint(threads_added(threads), ==, 0);
     std::atomic<int> wakes_on_producer{0};
     std::atomic<std::thread::id> producer_id{};
@@ -353,11 +363,9 @@ void test_hub_threaded() {
   g_setenv("ESTUARY_FLV_MUXER", "flvmux", TRUE);
   {
     estuary::OutputHub hub("feedtest", ring, true, 1000);
-    std::string reason;
-    auto fanout = hub.progressive(OutputFormat::kFLV, {}, &reason);
-    g_assert_nonnull(fanout.get());
-    auto store = hub.hls({}, &reason);
-    g_assert_nonnull(store.get());
+    const auto outputs = open_flv_and_hls(hub);
+    const auto &fanout = outputs.first;
+    const auto &store = outputs.second;
     g_unsetenv("ESTUARY_TS_MUXER");
     g_unsetenv("ESTUARY_FLV_MUXER");
     g_assert_cmpint(threads_added(threads), >=, 2);  // a pump per branch, and the muxers'
